@@ -1,0 +1,229 @@
+"""The auth role on the sandbox, run the way users run it (ansible-playbook, sandbox inventory)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from tests.sandbox.platform import ROOT_DOMAIN, inventory_of_auth
+from tests.sandbox.playbook import run_playbook
+
+DOMAIN = "platform.example.com"
+REGION = "us-west-2"
+TEMP_PASSWORD = "Sandbox-Temp-Passw0rd-9f3"  # inventories/sandbox/group_vars/all.yml
+
+
+def client(env, service, region=REGION):
+    return boto3.client(service, region_name=region, endpoint_url=env["AWS_ENDPOINT_URL"])
+
+
+def record_map(found):
+    return {(r["Name"], r["Type"]): r for r in found["records"]}
+
+
+def root_records(env):
+    r53 = client(env, "route53")
+    return r53.list_resource_record_sets(HostedZoneId=env["KUBEFLOW_OPS_SANDBOX_ROOT_ZONE_ID"])["ResourceRecordSets"]
+
+
+def assert_nothing_created(env):
+    found = inventory_of_auth(env, DOMAIN, REGION)
+    assert found["zones"] == []
+    assert found["certificates"] == {REGION: [], "us-east-1": []}
+    assert found["pools"] == []
+    assert [r for r in root_records(env) if r["Type"] not in ("NS", "SOA")] == []
+    assert [r for r in root_records(env) if r["Name"] == DOMAIN + "."] == []
+
+
+def test_auth_layer_converges_twice_then_tears_down(sandbox_env):
+    env = sandbox_env
+    first = run_playbook("site.yml", env)
+    assert first.rc == 0, first.output[-4000:]
+    assert first.changed > 0
+
+    found = inventory_of_auth(env, DOMAIN, REGION)
+    assert len(found["zones"]) == 1
+    records = record_map(found)
+    apex = records[(DOMAIN + ".", "A")]
+    assert apex["ResourceRecords"] == [{"Value": "127.0.0.1"}]
+    alias = records[(f"auth.{DOMAIN}.", "A")]["AliasTarget"]
+    assert alias["HostedZoneId"] == "Z2FDTNDATAQYW2"
+
+    # NS delegation in the user's root zone, pointing at the sub-zone's name servers.
+    delegation = [r for r in root_records(env) if r["Name"] == DOMAIN + "." and r["Type"] == "NS"]
+    assert len(delegation) == 1
+
+    # One certificate per region, issued, with the serving-namespace wildcards in the regional one.
+    regional = found["certificates"][REGION]
+    cognito = found["certificates"]["us-east-1"]
+    assert len(regional) == 1 and len(cognito) == 1
+    assert regional[0]["Status"] == "ISSUED" and cognito[0]["Status"] == "ISSUED"
+    assert set(regional[0]["SubjectAlternativeNames"]) == {
+        f"*.{DOMAIN}",
+        f"*.default.{DOMAIN}",
+        f"*.staging.{DOMAIN}",
+    }
+    assert set(cognito[0]["SubjectAlternativeNames"]) == {f"*.{DOMAIN}"}
+    for cert in regional + cognito:
+        for option in cert["DomainValidationOptions"]:
+            rr = option["ResourceRecord"]
+            assert (rr["Name"], "CNAME") in records
+
+    # Exactly one pool, one client with the ALB callback, the custom domain, users and groups.
+    assert len(found["pools"]) == 1
+    pool_id = found["pools"][0]["Id"]
+    assert found["pools"][0]["Name"] == "kubeflow-sandbox"
+    assert len(found["clients"][pool_id]) == 1
+    idp = client(env, "cognito-idp")
+    app = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=found["clients"][pool_id][0]["ClientId"])
+    app = app["UserPoolClient"]
+    assert app["CallbackURLs"] == [f"https://kubeflow.{DOMAIN}/oauth2/idpresponse"]
+    assert app["LogoutURLs"] == [f"https://kubeflow.{DOMAIN}"]
+    assert app["AllowedOAuthFlows"] == ["code"]
+    assert set(app["AllowedOAuthScopes"]) == {"email", "openid", "aws.cognito.signin.user.admin", "profile"}
+    assert app.get("ClientSecret")
+    assert found["domains"][pool_id] == f"auth.{DOMAIN}"
+    assert sorted(found["users"][pool_id]) == ["alice", "bob"]
+    assert sorted(found["groups"][pool_id]) == ["admins", "data-scientists"]
+    groups = idp.admin_list_groups_for_user(UserPoolId=pool_id, Username="alice")["Groups"]
+    assert [g["GroupName"] for g in groups] == ["admins"]
+
+    second = run_playbook("site.yml", env)
+    assert second.rc == 0, second.output[-4000:]
+    assert second.changed == 0, second.output[-6000:]
+    assert inventory_of_auth(env, DOMAIN, REGION) == found  # nothing duplicated, nothing moved
+
+    plan = run_playbook("site.yml", env, args=["--check", "--diff"])
+    assert plan.rc == 0, plan.output[-4000:]
+    assert plan.changed == 0, plan.output[-6000:]
+
+    down = run_playbook("playbooks/teardown.yml", env)
+    assert down.rc == 0, down.output[-4000:]
+    assert_nothing_created(env)
+
+    again = run_playbook("playbooks/teardown.yml", env)
+    assert again.rc == 0, again.output[-4000:]
+    assert again.changed == 0, again.output[-4000:]
+
+
+def test_plan_on_a_fresh_account_writes_nothing(sandbox_env):
+    plan = run_playbook("site.yml", sandbox_env, args=["--check", "--diff"])
+    assert plan.rc == 0, plan.output[-4000:]
+    assert plan.changed > 0
+    assert_nothing_created(sandbox_env)
+
+
+def test_secrets_never_printed_even_at_vvv(sandbox_env):
+    run = run_playbook("site.yml", sandbox_env, args=["-vvv"])
+    assert run.rc == 0, run.output[-4000:]
+    found = inventory_of_auth(sandbox_env, DOMAIN, REGION)
+    pool_id = found["pools"][0]["Id"]
+    idp = client(sandbox_env, "cognito-idp")
+    client_id = found["clients"][pool_id][0]["ClientId"]
+    secret = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]["ClientSecret"]
+    assert secret and secret not in run.output
+    assert TEMP_PASSWORD not in run.output
+    # The output is really verbose (module invocations are shown), so the check means something.
+    assert "module_args" in run.output or "invocation" in run.output
+
+
+def test_discover_finds_the_same_outputs(sandbox_env, tmp_path):
+    converge = run_playbook("site.yml", sandbox_env)
+    assert converge.rc == 0, converge.output[-4000:]
+    out = tmp_path / "outputs.json"
+    playbook = tmp_path / "discover.yml"
+    playbook.write_text(
+        f"""
+- hosts: kubeflow_ops
+  gather_facts: false
+  tasks:
+    - ansible.builtin.include_role:
+        name: kubeflow_ops.aws.auth
+        tasks_from: discover
+    - ansible.builtin.copy:
+        content: "{{{{ auth_outputs | to_json }}}}"
+        dest: {out}
+        mode: "0600"
+"""
+    )
+    run = run_playbook(str(playbook), sandbox_env)
+    assert run.rc == 0, run.output[-4000:]
+    assert run.changed == 1  # only the copy
+    outputs = json.loads(out.read_text())
+    found = inventory_of_auth(sandbox_env, DOMAIN, REGION)
+    pool = found["pools"][0]
+    assert outputs["user_pool_id"] == pool["Id"]
+    assert outputs["user_pool_arn"].endswith(pool["Id"])
+    assert outputs["app_client_id"] == found["clients"][pool["Id"]][0]["ClientId"]
+    assert outputs["user_pool_domain"] == f"auth.{DOMAIN}"
+    assert outputs["certificate_arn"] == found["certificates"][REGION][0]["CertificateArn"]
+    assert outputs["cognito_certificate_arn"] == found["certificates"]["us-east-1"][0]["CertificateArn"]
+    assert outputs["cloudfront_domain"]
+
+
+def test_discover_fails_clearly_when_nothing_exists(sandbox_env, tmp_path):
+    playbook = tmp_path / "discover.yml"
+    playbook.write_text(
+        """
+- hosts: kubeflow_ops
+  gather_facts: false
+  tasks:
+    - ansible.builtin.include_role:
+        name: kubeflow_ops.aws.auth
+        tasks_from: discover
+"""
+    )
+    run = run_playbook(str(playbook), sandbox_env)
+    assert run.rc != 0
+    assert "run the auth role (playbooks/auth.yml) first" in run.output
+
+
+def test_teardown_keeps_a_zone_with_foreign_records_unless_forced(sandbox_env):
+    assert run_playbook("site.yml", sandbox_env).rc == 0
+    found = inventory_of_auth(sandbox_env, DOMAIN, REGION)
+    zone_id = found["zones"][0]["Id"]
+    client(sandbox_env, "route53").change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "CREATE",
+                    "ResourceRecordSet": {
+                        "Name": f"grafana.{DOMAIN}",
+                        "Type": "CNAME",
+                        "TTL": 300,
+                        "ResourceRecords": [{"Value": "elsewhere.example.net"}],
+                    },
+                }
+            ]
+        },
+    )
+    down = run_playbook("playbooks/teardown.yml", sandbox_env)
+    assert down.rc != 0
+    assert f"grafana.{DOMAIN}. CNAME" in down.output
+    assert len(inventory_of_auth(sandbox_env, DOMAIN, REGION)["zones"]) == 1
+
+    forced = run_playbook("playbooks/teardown.yml", sandbox_env, args=["-e", "auth_zone_force_delete=true"])
+    assert forced.rc == 0, forced.output[-4000:]
+    assert_nothing_created(sandbox_env)
+
+
+@pytest.mark.parametrize("manual", [False, True])
+def test_without_root_zone(sandbox_env, manual):
+    args = ["-e", "kubeflow_ops_root_zone_id=", "-e", f"kubeflow_ops_manual_delegation={manual}"]
+    run = run_playbook("playbooks/auth.yml", sandbox_env, args=args)
+    if not manual:
+        assert run.rc != 0
+        assert "is not delegated to Route53" in run.output
+        assert_nothing_created(sandbox_env)
+        return
+    assert run.rc == 0, run.output[-4000:]
+    assert "must have these NS records at your registrar" in run.output
+    assert [r for r in root_records(sandbox_env) if r["Name"] == DOMAIN + "."] == []
+    # Without the flag again, the stop now names the name servers to set.
+    args[-1] = "kubeflow_ops_manual_delegation=false"
+    stop = run_playbook("playbooks/auth.yml", sandbox_env, args=args)
+    assert stop.rc != 0
+    assert "Set these NS records" in stop.output and "awsdns" in stop.output

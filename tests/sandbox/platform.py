@@ -1,0 +1,70 @@
+"""What a user already has before running the collection, made in the sandbox: the root zone."""
+
+from __future__ import annotations
+
+import boto3
+
+ROOT_DOMAIN = "example.com"
+
+
+def ensure_root_zone(env: dict, name: str = ROOT_DOMAIN) -> str:
+    """Create (once) the user's own root zone and return its id, as on a real account."""
+    r53 = boto3.client(
+        "route53",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=env["AWS_SESSION_TOKEN"],
+    )
+    for zone in r53.list_hosted_zones_by_name(DNSName=name)["HostedZones"]:
+        if zone["Name"] == name + ".":
+            return zone["Id"].split("/")[-1]
+    zone = r53.create_hosted_zone(Name=name, CallerReference=f"sandbox-root-{name}")
+    return zone["HostedZone"]["Id"].split("/")[-1]
+
+
+def sandbox_session(env: dict, region: str | None = None) -> boto3.session.Session:
+    return boto3.session.Session(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=env["AWS_SESSION_TOKEN"],
+        region_name=region or env["AWS_DEFAULT_REGION"],
+    )
+
+
+def inventory_of_auth(env: dict, domain: str, region: str) -> dict:
+    """Read back what the auth layer made, straight from the (sandbox) AWS APIs."""
+    url = env["AWS_ENDPOINT_URL"]
+    session = sandbox_session(env, region)
+    r53 = session.client("route53", endpoint_url=url)
+    zones = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == domain + "."]
+    records = []
+    for zone in zones:
+        records += r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+    certs = {}
+    for reg in sorted({region, "us-east-1"}):
+        acm = session.client("acm", region_name=reg, endpoint_url=url)
+        certs[reg] = [
+            acm.describe_certificate(CertificateArn=c["CertificateArn"])["Certificate"]
+            for c in acm.list_certificates()["CertificateSummaryList"]
+        ]
+    idp = session.client("cognito-idp", endpoint_url=url)
+    pools = idp.list_user_pools(MaxResults=60)["UserPools"]
+    clients, domains, users, groups = {}, {}, {}, {}
+    for pool in pools:
+        clients[pool["Id"]] = idp.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]
+        desc = idp.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+        domains[pool["Id"]] = desc.get("CustomDomain") or desc.get("Domain")
+        users[pool["Id"]] = [u["Username"] for u in idp.list_users(UserPoolId=pool["Id"])["Users"]]
+        groups[pool["Id"]] = [g["GroupName"] for g in idp.list_groups(UserPoolId=pool["Id"])["Groups"]]
+    return {
+        "zones": zones,
+        "records": records,
+        "certificates": certs,
+        "pools": pools,
+        "clients": clients,
+        "domains": domains,
+        "users": users,
+        "groups": groups,
+    }
