@@ -32,7 +32,9 @@ class WaitTimeout(Exception):
         self.last = last
 
 
-def poll_until(probe, done, what, timeout, initial=1.0, factor=1.5, maximum=15.0, sleep=time.sleep, clock=time.monotonic):
+def poll_until(
+    probe, done, what, timeout, initial=1.0, factor=1.5, maximum=15.0, sleep=time.sleep, clock=time.monotonic
+):
     """Call probe() until done(value) holds, sleeping initial, initial*factor, ... capped at maximum.
 
     Short first intervals keep fast operations fast; the growing interval keeps slow ones
