@@ -42,6 +42,18 @@ options:
     description: Drain nodes before deleting a node group (evicting their pods first).
     type: bool
     default: true
+  include:
+    description:
+      - Globs of node group names this task manages (like eksctl's C(--include)). Groups of the cluster
+        that do not match are ignored: never scaled, reported or pruned. Lets two roles share a cluster.
+    type: list
+    elements: str
+    default: ["*"]
+  exclude:
+    description: Globs of node group names this task leaves alone, applied after O(include).
+    type: list
+    elements: str
+    default: []
   install_nvidia_plugin:
     description:
       - Let eksctl install the NVIDIA device plugin DaemonSet when it creates a GPU node group.
@@ -111,6 +123,7 @@ stderr:
   type: str
 """
 
+import fnmatch
 import re
 
 try:
@@ -202,6 +215,12 @@ def validate_groups(module, config):
     return groups
 
 
+def in_scope(module, name):
+    include = module.params["include"] or ["*"]
+    exclude = module.params["exclude"] or []
+    return any(fnmatch.fnmatchcase(name, g) for g in include) and not any(fnmatch.fnmatchcase(name, g) for g in exclude)
+
+
 def snake(summary):
     return {
         "name": summary.get("Name"),
@@ -226,6 +245,8 @@ def main():
             config_file=dict(type="path"),
             prune=dict(type="bool", default=False),
             drain=dict(type="bool", default=True),
+            include=dict(type="list", elements="str", default=["*"]),
+            exclude=dict(type="list", elements="str", default=[]),
             install_nvidia_plugin=dict(type="bool", default=False),
             **EKSCTL_COMMON_ARGS,
         ),
@@ -252,11 +273,14 @@ def main():
     if meta.get("region") and region != meta["region"]:
         module.fail_json(msg=f"region {region} does not match metadata.region {meta['region']} of the config")
     wanted = validate_groups(module, config)
+    outside = sorted(name for name in wanted if not in_scope(module, name))
+    if outside:
+        module.fail_json(msg=f"node groups {', '.join(outside)} are outside include/exclude of this task")
 
     runner = EksctlRunner(module, region=region)
     timeout = ["--timeout", module.params["eksctl_timeout"]]
     try:
-        existing = {g["Name"]: g for g in runner.get_nodegroups(cluster)}
+        existing = {g["Name"]: g for g in runner.get_nodegroups(cluster) if in_scope(module, g["Name"])}
         missing = [name for name in wanted if name not in existing]
         scale, problems = [], []
         for name, want in wanted.items():
@@ -323,7 +347,7 @@ def main():
                 runner.run(args)
         after = existing
         if plan and not module.check_mode:
-            after = {g["Name"]: g for g in runner.get_nodegroups(cluster)}
+            after = {g["Name"]: g for g in runner.get_nodegroups(cluster) if in_scope(module, g["Name"])}
     except EksctlError as exc:
         runner.fail(exc, msg=f"eksctl failed for the node groups of cluster {cluster}")
 

@@ -207,3 +207,22 @@ def test_duplicate_group_names(run, eksctl):
     result = run_ng(run, eksctl, cfg(CPU, unmanaged=[CPU]))
     assert result.failed and "listed twice" in result["msg"]
     assert eksctl.calls == []
+
+
+def test_groups_outside_the_scope_are_left_alone(run, eksctl):
+    eksctl.answer(
+        ["get", "nodegroup"],
+        stdout=existing(
+            {"name": "cpu", "min": 1, "max": 4, "desired": 2}, {"name": "gpu-a", "min": 0, "max": 1, "desired": 0}
+        ),
+    )
+    result = run_ng(run, eksctl, cfg(CPU), prune=True, exclude=["gpu-*"])
+    assert not result.changed and result["unlisted"] == [] and [g["name"] for g in result["nodegroups"]] == ["cpu"]
+    gpu_only = run_ng(run, eksctl, cfg(dict(GPU, name="gpu-a", desiredCapacity=0)), prune=True, include=["gpu-*"])
+    assert not gpu_only.changed and [g["name"] for g in gpu_only["nodegroups"]] == ["gpu-a"]
+
+
+def test_config_groups_outside_the_scope_are_an_error(run, eksctl):
+    result = run_ng(run, eksctl, cfg(CPU), include=["gpu-*"])
+    assert result.failed and "outside include/exclude" in result["msg"]
+    assert eksctl.calls == []
