@@ -213,12 +213,16 @@ def test_groups_outside_the_scope_are_left_alone(run, eksctl):
     eksctl.answer(
         ["get", "nodegroup"],
         stdout=existing(
-            {"name": "cpu", "min": 1, "max": 4, "desired": 2}, {"name": "gpu-a", "min": 0, "max": 1, "desired": 0}
+            {"name": "cpu", "min": 1, "max": 4, "desired": 2},
+            {"name": "gpu-a", "min": 0, "max": 1, "desired": 0, "instance_type": "g5.xlarge"},
         ),
     )
     result = run_ng(run, eksctl, cfg(CPU), prune=True, exclude=["gpu-*"])
     assert not result.changed and result["unlisted"] == [] and [g["name"] for g in result["nodegroups"]] == ["cpu"]
-    gpu_only = run_ng(run, eksctl, cfg(dict(GPU, name="gpu-a", desiredCapacity=0)), prune=True, include=["gpu-*"])
+    gpu_only = run_ng(
+        run, eksctl, cfg(dict(GPU, name="gpu-a", maxSize=1, desiredCapacity=0)), prune=True, include=["gpu-*"]
+    )
+    assert not gpu_only.failed, gpu_only["msg"]
     assert not gpu_only.changed and [g["name"] for g in gpu_only["nodegroups"]] == ["gpu-a"]
 
 
