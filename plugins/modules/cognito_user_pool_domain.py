@@ -293,14 +293,15 @@ def wait_for(module, client, domain, pool_id, gone):
     def done(description):
         if gone:
             return description is None or description["UserPoolId"] != pool_id
-        return description is None or description.get("Status") in ("ACTIVE", "FAILED")
+        # Not found yet counts as not ready: right after CreateUserPoolDomain the domain may not be visible.
+        return description is not None and description.get("Status") in ("ACTIVE", "FAILED")
 
     try:
         description = poll_until(
             probe, done, what, timeout, initial=POLL_INITIAL, factor=POLL_FACTOR, maximum=POLL_MAXIMUM
         )
     except WaitTimeout as e:
-        last = (e.last or {}).get("Status", "unknown")
+        last = e.last.get("Status", "unknown") if e.last else "not found"
         module.fail_json(
             msg=f"Timed out after {timeout}s waiting for {what} (last status: {last}). Custom domains can take "
             "15 minutes or more; run the task again to keep waiting, or raise wait_timeout.",
@@ -308,8 +309,6 @@ def wait_for(module, client, domain, pool_id, gone):
         )
     if gone:
         return None
-    if description is None:
-        module.fail_json(msg=f"Cognito domain {domain} disappeared while waiting for it to become ACTIVE")
     if description.get("Status") == "FAILED":
         module.fail_json(
             msg=f"Cognito domain {domain} is in status FAILED. For a custom domain check that the certificate is "

@@ -372,6 +372,48 @@ def test_wait_timeout_names_the_domain(aws, run, client, monkeypatch):
     assert result["user_pool_domain"]["status"] == "CREATING"
 
 
+def test_wait_keeps_polling_while_a_new_domain_is_not_visible_yet(aws, run, client, monkeypatch):
+    # AWS is eventually consistent: just after CreateUserPoolDomain the domain can still read as unknown.
+    sleeps = fast_polling(monkeypatch)
+    pool_id = make_pool(client)
+    real_describe = domain_module.describe_domain
+    hidden = iter([False, True])  # the first read is the "before"
+
+    def not_visible_at_first(module, client, domain):
+        description = real_describe(module, client, domain)
+        return None if next(hidden, False) else description
+
+    monkeypatch.setattr(domain_module, "describe_domain", not_visible_at_first)
+    result = run_domain(run, user_pool_id=pool_id, domain="kf-dev")
+    assert result.changed and not result.failed, result
+    assert result["user_pool_domain"]["status"] == "ACTIVE"
+    assert sleeps == [2.0]
+
+
+def test_delete_wait_timeout_names_the_domain(aws, run, client, api_calls, monkeypatch):
+    fast_polling(monkeypatch)
+    pool_id = make_pool(client)
+    assert run_domain(run, user_pool_id=pool_id, domain=CUSTOM, certificate_arn=CERT).changed
+    real_describe = domain_module.describe_domain
+    seen = []
+
+    def deleting_forever(module, client, domain):
+        # the first read (before the delete) is real; afterwards AWS keeps reporting DELETING
+        if not seen:
+            seen.append(real_describe(module, client, domain))
+            return seen[0]
+        return dict(seen[0], Status="DELETING")
+
+    monkeypatch.setattr(domain_module, "describe_domain", deleting_forever)
+    api_calls.clear()
+    result = run_domain(run, user_pool_id=pool_id, domain=CUSTOM, state="absent", wait_timeout=30)
+    assert result.failed
+    assert result["msg"].startswith(
+        f"Timed out after 30s waiting for Cognito domain {CUSTOM} to be deleted (last status: DELETING)."
+    )
+    assert api_calls.writes() == ["DeleteUserPoolDomain"]
+
+
 def test_failed_domain_fails_with_advice(aws, run, client, monkeypatch):
     fast_polling(monkeypatch)
     pool_id = make_pool(client)
