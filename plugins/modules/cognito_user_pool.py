@@ -540,6 +540,10 @@ def schema_changes(pool, specs):
     for spec in specs or []:
         _base, stored, custom = attribute_names(spec)
         current = existing.get(stored)
+        if current is None and custom and spec.get("developer_only_attribute") is None:
+            # Not said either way: the developer-only attribute of that name is the one meant.
+            stored = "dev:" + stored
+            current = existing.get(stored)
         if current is None and custom:
             to_add.append(spec)
             continue

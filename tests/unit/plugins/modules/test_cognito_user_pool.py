@@ -253,6 +253,17 @@ def test_add_custom_attribute_in_place(aws, run, idp, api_calls):
     assert not again.changed and not again.failed, again
 
 
+def test_developer_only_attribute(aws, run, idp, api_calls):
+    secret = dict(name="internal_id", attribute_data_type="String", developer_only_attribute=True)
+    assert pool_run(run, schema=[secret]).changed
+    assert "dev:custom:internal_id" in [a["Name"] for a in the_pool(idp)["SchemaAttributes"]]
+    del api_calls[:]
+    # Found whether or not developer_only_attribute is repeated.
+    assert not pool_run(run, schema=[secret]).changed
+    assert not pool_run(run, schema=[dict(name="internal_id")]).changed
+    assert writes(api_calls) == []
+
+
 IMMUTABLE = [
     ("alias_attributes", dict(alias_attributes=["phone_number"]), "alias_attributes is ['email']"),
     ("username_attributes", dict(alias_attributes=None, username_attributes=["email"]), "username_attributes is []"),
