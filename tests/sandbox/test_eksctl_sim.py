@@ -967,3 +967,33 @@ def test_device_plugin_status_hook():
     done = node("g4dn.xlarge")
     done["status"]["allocatable"]["nvidia.com/gpu"] = "1"
     assert k8s_gpu.nvidia_device_plugin(done, View([tolerating])) is None
+
+
+def test_existing_vpc_is_used_and_kept(sim):
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = {
+        az: ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
+        for az, cidr in (("us-west-2a", "10.0.0.0/20"), ("us-west-2b", "10.0.16.0/20"))
+    }
+    private = {az: {"id": subnet} for az, subnet in subnets.items()}
+    doc = cluster_doc(
+        unmanaged=[{"name": "ng", "instanceType": "m5.large", "desiredCapacity": 1, "privateNetworking": True}],
+        vpc={"id": vpc, "subnets": {"private": private}},
+    )
+    conflict = dict(doc, availabilityZones=["us-west-2a", "us-west-2b"])
+    assert sim("create", "cluster", "-f", sim.config(conflict), ok=False).stderr == (
+        "Error: vpc.subnets and availabilityZones cannot be set at the same time\n"
+    )
+    out = sim("create", "cluster", "-f", sim.config(doc))
+    assert f"using existing VPC ({vpc})" in out.stdout
+    (item,) = json.loads(sim("get", "cluster", "kf", "-o", "json").stdout)
+    assert item["ResourcesVpcConfig"]["VpcId"] == vpc and sorted(item["ResourcesVpcConfig"]["SubnetIds"]) == sorted(
+        subnets.values()
+    )
+    resources = client("cloudformation").list_stack_resources(StackName="eksctl-kf-cluster")["StackResourceSummaries"]
+    assert "AWS::EC2::VPC" not in {r["ResourceType"] for r in resources}
+    (asg,) = client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+    assert set(asg["VPCZoneIdentifier"].split(",")) == set(subnets.values())
+    sim("delete", "cluster", "kf", "--wait")
+    assert [v["VpcId"] for v in ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"]] == [vpc]

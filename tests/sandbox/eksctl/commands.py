@@ -557,6 +557,8 @@ def cluster_config_from_flags(p, region, nodegroup=True):
 
 def pick_zones(aws, cfg):
     zones = cfg.get("availabilityZones") or []
+    if zones and ((cfg.get("vpc") or {}).get("subnets")):
+        raise EksctlError("vpc.subnets and availabilityZones cannot be set at the same time")
     if zones:
         if len(zones) < 2:
             raise EksctlError(
@@ -645,7 +647,9 @@ def cmd_create_cluster(ctx):
     filt = config.Filter(p.get("include"), p.get("exclude"))
     filt.validate([g.name for g in groups])
     sim = ctx.model(region)
-    zones = [] if (cfg.get("vpc") or {}).get("subnets") else pick_zones(sim.aws, cfg)
+    zones = (
+        pick_zones(sim.aws, cfg) if not (cfg.get("vpc") or {}).get("subnets") or cfg.get("availabilityZones") else []
+    )
     if p.get("dry-run"):
         log.silent = True
         out = config.defaulted(cfg, zones, version)
