@@ -559,6 +559,47 @@ def test_controller_delay_and_dry_run():
         assert (kept.spec.replicas, kept.metadata.resource_version) == (2, rv)
 
 
+HOOK_MODULE = """
+from tests.sandbox.k8s.controllers import controller
+
+
+@controller("networking.k8s.io", "Ingress", delay=0.2)
+def ingress_load_balancer(obj, view):
+    if obj["spec"].get("ingressClassName") != "alb":
+        return None
+    return {"loadBalancer": {"ingress": [{"hostname": view.settings["SANDBOX_ALB_HOSTNAME"]}]}}
+"""
+
+
+def test_status_hooks_from_another_module_run_in_the_server(tmp_path):
+    (tmp_path / "sandbox_hooks.py").write_text(HOOK_MODULE)
+    env = {"PYTHONPATH": str(tmp_path), "SANDBOX_ALB_HOSTNAME": "k8s-istio-abc.us-west-2.elb.amazonaws.com"}
+    with KubeSandbox(controllers=["sandbox_hooks"], env=env) as server:
+        net = client.NetworkingV1Api(server.api_client())
+        rule = {
+            "http": {
+                "paths": [
+                    {
+                        "path": "/",
+                        "pathType": "Prefix",
+                        "backend": {"service": {"name": "istio-ingressgateway", "port": {"number": 80}}},
+                    }
+                ]
+            }
+        }
+        for name, klass in (("alb", "alb"), ("other", "nginx")):
+            net.create_namespaced_ingress(
+                "default", {"metadata": {"name": name}, "spec": {"ingressClassName": klass, "rules": [rule]}}
+            )
+        assert net.read_namespaced_ingress("alb", "default").status.load_balancer.ingress is None
+        time.sleep(0.6)
+        hosts = net.read_namespaced_ingress_status("alb", "default").status.load_balancer.ingress
+        assert [h.hostname for h in hosts] == ["k8s-istio-abc.us-west-2.elb.amazonaws.com"]
+        assert net.read_namespaced_ingress("other", "default").status.load_balancer.ingress is None
+        managers = {m["manager"] for m in server.objects(kind="Ingress")[0]["metadata"]["managedFields"]}
+        assert "ingress-load-balancer" in managers
+
+
 def test_state_file_survives_a_restart(tmp_path):
     state = tmp_path / "kube.json"
     with KubeSandbox(state_file=state) as first:

@@ -188,6 +188,11 @@ def service(obj, old):
         obj["status"] = {"loadBalancer": {}}
 
 
+def ingress(obj, old):
+    if old is None:
+        obj["status"] = {"loadBalancer": {}}
+
+
 def namespace(obj, old):
     name = obj["metadata"]["name"]
     if not _DNS_LABEL.match(name) or len(name) > 63:
@@ -223,6 +228,7 @@ DEFAULTERS = {
     ("", "Pod"): pod,
     ("", "Secret"): secret,
     ("", "Service"): service,
+    ("networking.k8s.io", "Ingress"): ingress,
     ("", "Namespace"): namespace,
     ("", "Node"): node,
 }
