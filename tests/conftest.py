@@ -20,6 +20,7 @@ SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO / "collections"))
 
 from tests.sandbox.aws import MotoSandbox  # noqa: E402  pylint: disable=wrong-import-position
+from tests.sandbox.k8s.fixtures import kube  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 
 @pytest.fixture(scope="session")
@@ -58,8 +59,12 @@ class ModuleResult(dict):
 
 def run_module(name, args, check_mode=False, diff=False):
     """Run kubeflow_ops.aws.<name> in-process the way ansible does and return its JSON result."""
+    from ansible.module_utils.common import warnings  # pylint: disable=import-outside-toplevel
     from ansible.module_utils.testing import patch_module_args  # pylint: disable=import-outside-toplevel
 
+    # A real module is a new process; here earlier runs' warnings would leak into this result.
+    warnings._global_warnings.clear()  # pylint: disable=protected-access
+    warnings._global_deprecations.clear()  # pylint: disable=protected-access
     module = importlib.import_module(f"ansible_collections.kubeflow_ops.aws.plugins.modules.{name}")
     module_args = dict(args)
     module_args["_ansible_check_mode"] = check_mode

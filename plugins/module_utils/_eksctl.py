@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubeflow_ops.aws contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Collection-private eksctl runner shared by the eksctl_* modules (may change without notice).
 
 One place knows how to call eksctl: the binary comes from an option or PATH, arguments are

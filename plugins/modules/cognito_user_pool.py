@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kubeflow_ops.aws contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ description:
     protection needs O(deletion_protection=INACTIVE) in the same task; a pool that still has a domain is not deleted
     (delete the domain first with M(kubeflow_ops.aws.cognito_user_pool_domain)).
 author:
-  - kubeflow_ops maintainers
+  - kubeflow_ops maintainers (!UNKNOWN)
 options:
   name:
     description:

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kubeflow_ops.aws contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ description:
     O(default_redirect_uri) must be one of the callback URLs. When a setting the check needs is not given, the
     client's current value is used (and checked before anything is written).
 author:
-  - kubeflow_ops maintainers
+  - kubeflow_ops maintainers (!UNKNOWN)
 options:
   name:
     description: Name of the app client (1 to 128 letters, digits, spaces and C(+=,.@-)).

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kubeflow_ops.aws contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ description:
     without one the module fails before eksctl changes anything.
   - In check mode nothing runs that changes anything; RV(commands) lists the eksctl commands that would run.
 author:
-  - kubeflow_ops maintainers
+  - kubeflow_ops maintainers (!UNKNOWN)
 options:
   cluster:
     description: Cluster name.

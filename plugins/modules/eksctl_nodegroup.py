@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kubeflow_ops.aws contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ description:
     fails before running anything and says to add a new group and prune the old one.
   - In check mode nothing runs that changes anything; RV(commands) lists the eksctl commands that would run.
 author:
-  - kubeflow_ops maintainers
+  - kubeflow_ops maintainers (!UNKNOWN)
 options:
   cluster:
     description: Cluster name. Taken from C(metadata.name) of the config when not given.
@@ -45,7 +45,7 @@ options:
   include:
     description:
       - Globs of node group names this task manages (like eksctl's C(--include)). Groups of the cluster
-        that do not match are ignored: never scaled, reported or pruned. Lets two roles share a cluster.
+        that do not match are ignored (never scaled, reported or pruned). Lets two roles share a cluster.
     type: list
     elements: str
     default: ["*"]
@@ -195,7 +195,7 @@ def validate_groups(module, config):
                 if managed:
                     module.fail_json(msg=f"managed node group {name}: taints must be a list of key/value/effect")
                 taints = [
-                    {"key": k, "value": str(v).split(":")[0], "effect": str(v).split(":")[-1]}
+                    {"key": k, "value": str(v).split(":", maxsplit=1)[0], "effect": str(v).rsplit(":", maxsplit=1)[-1]}
                     for k, v in taints.items()
                 ]
             for taint in taints:
@@ -354,7 +354,7 @@ def main():
     result = dict(
         changed=bool(plan),
         commands=runner.commands,
-        nodegroups=[snake(g) for _, g in sorted(after.items())],
+        nodegroups=[snake(after[name]) for name in sorted(after)],
         created=missing,
         scaled=scale,
         deleted=deleted,

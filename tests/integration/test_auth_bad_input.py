@@ -54,7 +54,7 @@ CASES = {
 def test_each_bad_input_fails_clearly_and_changes_nothing(sandbox_env, tmp_path):
     out = tmp_path / "results.json"
     plays = ["- hosts: kubeflow_ops", "  gather_facts: false", "  vars:", "    results: {}", "  tasks:"]
-    for index, (name, (role_vars, _)) in enumerate(CASES.items()):
+    for index, (name, (role_vars, _expected)) in enumerate(CASES.items()):
         plays += [
             f"    - name: case {index}",
             "      block:",
@@ -79,7 +79,7 @@ def test_each_bad_input_fails_clearly_and_changes_nothing(sandbox_env, tmp_path)
     assert run.rc == 0, run.output[-4000:]
     results = json.loads(out.read_text())
     problems = []
-    for name, (_, expected) in CASES.items():
+    for name, (_role_vars, expected) in CASES.items():
         message = results.get(name, "<not run>")
         if expected not in message:
             problems.append(f"{name}: expected {expected!r} in {message!r}")
@@ -90,7 +90,7 @@ def test_each_bad_input_fails_clearly_and_changes_nothing(sandbox_env, tmp_path)
 
 def test_two_pools_with_our_name_stop_before_any_change(sandbox_env):
     idp = boto3.client("cognito-idp", region_name=REGION, endpoint_url=sandbox_env["AWS_ENDPOINT_URL"])
-    ids = [idp.create_user_pool(PoolName="kubeflow-sandbox")["UserPool"]["Id"] for _ in range(2)]
+    ids = [idp.create_user_pool(PoolName="kubeflow-sandbox")["UserPool"]["Id"] for _copy in range(2)]
     run = run_playbook("playbooks/auth.yml", sandbox_env)
     assert run.rc != 0
     assert all(pool_id in run.output for pool_id in ids), run.output[-3000:]

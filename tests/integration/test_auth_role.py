@@ -7,7 +7,7 @@ import json
 import boto3
 import pytest
 
-from tests.sandbox.platform import ROOT_DOMAIN, inventory_of_auth
+from tests.sandbox.platform import inventory_of_auth
 from tests.sandbox.playbook import run_playbook
 
 DOMAIN = "platform.example.com"
@@ -134,8 +134,7 @@ def test_discover_finds_the_same_outputs(sandbox_env, tmp_path):
     assert converge.rc == 0, converge.output[-4000:]
     out = tmp_path / "outputs.json"
     playbook = tmp_path / "discover.yml"
-    playbook.write_text(
-        f"""
+    playbook.write_text(f"""
 - hosts: kubeflow_ops
   gather_facts: false
   tasks:
@@ -146,8 +145,7 @@ def test_discover_finds_the_same_outputs(sandbox_env, tmp_path):
         content: "{{{{ auth_outputs | to_json }}}}"
         dest: {out}
         mode: "0600"
-"""
-    )
+""")
     run = run_playbook(str(playbook), sandbox_env)
     assert run.rc == 0, run.output[-4000:]
     assert run.changed == 1  # only the copy
@@ -165,16 +163,14 @@ def test_discover_finds_the_same_outputs(sandbox_env, tmp_path):
 
 def test_discover_fails_clearly_when_nothing_exists(sandbox_env, tmp_path):
     playbook = tmp_path / "discover.yml"
-    playbook.write_text(
-        """
+    playbook.write_text("""
 - hosts: kubeflow_ops
   gather_facts: false
   tasks:
     - ansible.builtin.include_role:
         name: kubeflow_ops.aws.auth
         tasks_from: discover
-"""
-    )
+""")
     run = run_playbook(str(playbook), sandbox_env)
     assert run.rc != 0
     assert "run the auth role (playbooks/auth.yml) first" in run.output

@@ -36,7 +36,14 @@ def free_port() -> int:
 class MotoSandbox:
     """Start/stop a moto server subprocess and expose the environment that points clients at it."""
 
-    def __init__(self, acm_validation_wait: int = 2, region: str = "us-west-2", record: bool = False):
+    def __init__(
+        self,
+        acm_validation_wait: int = 2,
+        region: str = "us-west-2",
+        record: bool = False,
+        iam_managed_policies: bool = False,
+    ):
+        self.iam_managed_policies = iam_managed_policies
         self.acm_validation_wait = acm_validation_wait
         self.region = region
         self.record = record
@@ -76,6 +83,12 @@ class MotoSandbox:
         self.port = free_port()
         env = dict(os.environ)
         env["MOTO_ACM_VALIDATION_WAIT"] = str(self.acm_validation_wait)
+        # AWS managed policies (AmazonEKSWorkerNodePolicy, ...) exist in a real account; loading them
+        # makes every reset take seconds, so only sandboxes that need them ask for them.
+        if self.iam_managed_policies:
+            env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        else:
+            env.pop("MOTO_IAM_LOAD_MANAGED_POLICIES", None)
         # The sandbox must not remember anything between runs.
         env.pop("MOTO_ENABLE_RECORDING", None)
         if self.record:

@@ -58,10 +58,14 @@ def main() -> int:
         "noop_rerun_api_calls": sum(noop_calls.values()),
     }
     print(f"auth layer on a fresh sandbox (ACM validation {args.acm_wait} s)")
-    print(f"  first converge : {first.seconds:6.1f} s  changed={first.changed:<3} AWS API calls={sum(first_calls.values())}"
-          f"   (target <= {TARGETS['first']:.0f} s)")
-    print(f"  no-op re-run   : {noop.seconds:6.1f} s  changed={noop.changed:<3} AWS API calls={sum(noop_calls.values())}"
-          f"   (target <= {TARGETS['noop']:.0f} s)")
+    print(
+        f"  first converge : {first.seconds:6.1f} s  changed={first.changed:<3} AWS API calls={sum(first_calls.values())}"
+        f"   (target <= {TARGETS['first']:.0f} s)"
+    )
+    print(
+        f"  no-op re-run   : {noop.seconds:6.1f} s  changed={noop.changed:<3} AWS API calls={sum(noop_calls.values())}"
+        f"   (target <= {TARGETS['noop']:.0f} s)"
+    )
     if args.details:
         for label, calls in (("first converge", first_calls), ("no-op re-run", noop_calls)):
             print(f"\n{label}: calls per operation")

@@ -50,7 +50,9 @@ def summarize(env: dict) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--acm-wait", type=int, default=3, help="seconds a sandbox certificate stays PENDING_VALIDATION")
+    parser.add_argument(
+        "--acm-wait", type=int, default=3, help="seconds a sandbox certificate stays PENDING_VALIDATION"
+    )
     parser.add_argument("--teardown", action="store_true", help="run playbooks/teardown.yml at the end")
     args = parser.parse_args()
 

@@ -58,7 +58,9 @@ def playbook_env(sandbox_env: dict, extra: dict | None = None) -> dict:
     return env
 
 
-def run_playbook(playbook, env: dict, inventory="inventories/sandbox", args=(), stream=False, timeout=1800) -> PlaybookRun:
+def run_playbook(
+    playbook, env: dict, inventory="inventories/sandbox", args=(), stream=False, timeout=1800
+) -> PlaybookRun:
     cmd = [str(BIN / "ansible-playbook"), "-i", str(REPO / inventory), str(REPO / playbook), *args]
     start = time.monotonic()
     proc = subprocess.Popen(  # pylint: disable=consider-using-with

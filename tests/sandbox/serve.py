@@ -1,6 +1,6 @@
 """Keep a sandbox AWS running for manual work: prints the environment to export, then waits.
 
-    .venv/bin/python -m tests.sandbox.serve > /tmp/sandbox.env &   # then: source /tmp/sandbox.env
+.venv/bin/python -m tests.sandbox.serve > /tmp/sandbox.env &   # then: source /tmp/sandbox.env
 """
 
 from __future__ import annotations

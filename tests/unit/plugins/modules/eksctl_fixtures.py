@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-
-import pytest
 
 FAKE = Path(__file__).with_name("fake_eksctl.py")
 
@@ -70,7 +69,11 @@ class FakeEksctl:
         self.script = tmp_path / "script.json"
         self.log = tmp_path / "argv.log"
         self.entries = []
-        self.path = str(FAKE)
+        # A wrapper, so the fake runs under this interpreter and needs no shebang of its own.
+        wrapper = tmp_path / "eksctl"
+        wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
+        wrapper.chmod(0o755)
+        self.path = str(wrapper)
         monkeypatch.setenv("FAKE_EKSCTL_SCRIPT", str(self.script))
         monkeypatch.setenv("FAKE_EKSCTL_LOG", str(self.log))
         self.save()
@@ -94,8 +97,3 @@ class FakeEksctl:
             for c in self.calls
             if c[:2] not in (["get", "cluster"], ["get", "nodegroup"], ["get", "iamserviceaccount"])
         ]
-
-
-@pytest.fixture
-def eksctl(tmp_path, monkeypatch):
-    return FakeEksctl(tmp_path, monkeypatch)

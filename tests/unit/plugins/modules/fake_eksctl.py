@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A scripted eksctl for unit tests: logs its argv, answers from a JSON script.
 
 FAKE_EKSCTL_SCRIPT: JSON list of {"match": [argv prefix...], "stdout": "...", "stderr": "...", "rc": 0}; the

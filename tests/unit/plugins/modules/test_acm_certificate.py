@@ -279,12 +279,11 @@ def test_records_are_written_only_when_they_differ(run, client, zone, calls):
 
 def test_without_a_zone_the_records_are_returned_and_nothing_waits(run, client, aws, calls):
     calls.clear()
-    started = time.monotonic()
     result = run(
         "acm_certificate", params(None, domain_name="example.com", subject_alternative_names=["*.example.com"])
     )
     assert result.changed and not result.failed, result
-    assert time.monotonic() - started < 2  # the sandbox issues after 2 s: the module did not wait for it
+    # Still pending: the module returned without waiting for ISSUED (which takes 2 s in the sandbox).
     assert result["certificate"]["status"] == "PENDING_VALIDATION"
     (record,) = result["certificate"]["validation_records"]
     assert record["type"] == "CNAME" and record["name"].endswith(".example.com.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.plugins.modules.eksctl_fixtures import NOT_FOUND, cluster_json, eksctl  # noqa: F401
+from tests.unit.plugins.modules.eksctl_fixtures import NOT_FOUND, cluster_json
 
 CONFIG = {
     "apiVersion": "eksctl.io/v1alpha5",

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.unit.plugins.modules.eksctl_fixtures import NOT_FOUND, cluster_json, eksctl  # noqa: F401
+from tests.unit.plugins.modules.eksctl_fixtures import NOT_FOUND, cluster_json
 
 SA = {"cluster": "kf", "region": "us-west-2", "namespace": "kube-system", "name": "aws-load-balancer-controller"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.plugins.modules.eksctl_fixtures import eksctl, nodegroup_json  # noqa: F401
+from tests.unit.plugins.modules.eksctl_fixtures import nodegroup_json
 
 BASE = {"apiVersion": "eksctl.io/v1alpha5", "kind": "ClusterConfig", "metadata": {"name": "kf", "region": "us-west-2"}}
 CPU = {"name": "cpu", "instanceType": "m5.xlarge", "minSize": 1, "maxSize": 4, "desiredCapacity": 2}
