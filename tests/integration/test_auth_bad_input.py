@@ -65,7 +65,13 @@ def test_each_bad_input_fails_clearly_and_changes_nothing(sandbox_env, tmp_path)
             f"            results: \"{{{{ results | combine({{'{name}': 'NO FAILURE'}}) }}}}\"",
             "      rescue:",
             "        - ansible.builtin.set_fact:",
-            f"            results: \"{{{{ results | combine({{'{name}': ansible_failed_result.msg | default('') | string}}) }}}}\"",
+            f"            results: \"{{{{ results | combine({{'{name}': failure}}) }}}}\"",
+            "          vars:",
+            # a failed loop item carries its own message; the task's is then "One or more items failed"
+            "            failure: >-",
+            "              {{ ansible_failed_result.msg | default('') | string }}",
+            "              {{ ansible_failed_result.results | default([]) | selectattr('failed', 'defined')",
+            "                 | selectattr('failed') | map(attribute='msg') | map('string') | join(' | ') }}",
         ]
     plays += [
         "    - ansible.builtin.copy:",
