@@ -25,7 +25,7 @@ $(STAMP): requirements.txt requirements-test.txt
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python tests/sandbox/demo.py
+	$(BIN)/python -m tests.sandbox.demo
 
 test: $(STAMP)
 	@start=$$(date +%s); \
@@ -53,7 +53,7 @@ integration: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/integration
 
 bench: $(STAMP)
-	$(BIN)/python tests/sandbox/bench.py
+	$(BIN)/python -m tests.sandbox.bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sandbox.platform import ensure_root_zone
+from tests.sandbox.scenario import ensure_root_zone
 from tests.sandbox.playbook import playbook_env
 
 

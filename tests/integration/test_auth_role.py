@@ -7,7 +7,7 @@ import json
 import boto3
 import pytest
 
-from tests.sandbox.platform import inventory_of_auth
+from tests.sandbox.scenario import inventory_of_auth
 from tests.sandbox.playbook import run_playbook
 
 DOMAIN = "platform.example.com"
