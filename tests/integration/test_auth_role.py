@@ -7,8 +7,8 @@ import json
 import boto3
 import pytest
 
-from tests.sandbox.scenario import inventory_of_auth
 from tests.sandbox.playbook import run_playbook
+from tests.sandbox.scenario import inventory_of_auth
 
 DOMAIN = "platform.example.com"
 REGION = "us-west-2"
@@ -26,6 +26,25 @@ def record_map(found):
 def root_records(env):
     r53 = client(env, "route53")
     return r53.list_resource_record_sets(HostedZoneId=env["KUBEFLOW_OPS_SANDBOX_ROOT_ZONE_ID"])["ResourceRecordSets"]
+
+
+def set_apex(env, zone_id, address):
+    client(env, "route53").change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "UPSERT",
+                    "ResourceRecordSet": {
+                        "Name": DOMAIN + ".",
+                        "Type": "A",
+                        "TTL": 300,
+                        "ResourceRecords": [{"Value": address}],
+                    },
+                }
+            ]
+        },
+    )
 
 
 def assert_nothing_created(env):
@@ -98,6 +117,17 @@ def test_auth_layer_converges_twice_then_tears_down(sandbox_env):
     plan = run_playbook("site.yml", env, args=["--check", "--diff"])
     assert plan.rc == 0, plan.output[-4000:]
     assert plan.changed == 0, plan.output[-6000:]
+
+    # Once a later layer owns the apex (the kubeflow role points it at the ALB), auth leaves it alone.
+    zone_id = found["zones"][0]["Id"]
+    set_apex(env, zone_id, "192.0.2.10")
+    third = run_playbook("site.yml", env)
+    assert third.rc == 0, third.output[-4000:]
+    assert third.changed == 0, third.output[-6000:]
+    assert record_map(inventory_of_auth(env, DOMAIN, REGION))[(DOMAIN + ".", "A")]["ResourceRecords"] == [
+        {"Value": "192.0.2.10"}
+    ]
+    set_apex(env, zone_id, "127.0.0.1")
 
     down = run_playbook("playbooks/teardown.yml", env)
     assert down.rc == 0, down.output[-4000:]
