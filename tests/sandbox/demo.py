@@ -14,8 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.sandbox.aws import MotoSandbox  # noqa: E402
-from tests.sandbox.scenario import ensure_root_zone, inventory_of_auth  # noqa: E402
 from tests.sandbox.playbook import playbook_env, run_playbook  # noqa: E402
+from tests.sandbox.scenario import ensure_root_zone, inventory_of_auth  # noqa: E402
 
 DOMAIN = "platform.example.com"
 REGION = "us-west-2"
