@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sandbox.scenario import ensure_root_zone
 from tests.sandbox.playbook import playbook_env
+from tests.sandbox.scenario import ensure_root_zone
 
 
 @pytest.fixture
