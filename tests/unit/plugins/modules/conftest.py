@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.plugins.modules.eksctl_fixtures import FakeEksctl
+from tests.unit.plugins.modules.kfctl_fixtures import FakeKfctl
 
 
 @pytest.fixture
 def eksctl(tmp_path, monkeypatch):
     """A scripted eksctl binary (see fake_eksctl.py); `eksctl.path` is what modules get as `binary`."""
     return FakeEksctl(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def kfctl(tmp_path, monkeypatch):
+    """A scripted kfctl binary (see fake_kfctl.py); `kfctl.path` is what the kfctl module gets as kfctl_path."""
+    return FakeKfctl(tmp_path, monkeypatch)
