@@ -59,10 +59,16 @@ class Clock:
         self.elapsed += seconds
 
 
-def _boto(service, region):
-    import boto3  # pylint: disable=import-outside-toplevel
+_CLIENTS = {}
 
-    return boto3.client(service, region_name=region)
+
+def _boto(service, region):
+    """One client per service and process (creating boto3 clients is the slow part of a kfctl run)."""
+    if (service, region) not in _CLIENTS:
+        import boto3  # pylint: disable=import-outside-toplevel
+
+        _CLIENTS[service, region] = boto3.client(service, region_name=region)
+    return _CLIENTS[service, region]
 
 
 class KfApp:
