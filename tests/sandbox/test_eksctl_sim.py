@@ -909,10 +909,11 @@ def test_simulated_time_and_timeouts(sim):
     # Without --wait, delete nodegroup returns at once; the node group reads DELETING until its time
     # is up, and the next eksctl call after that finishes the deletion (as AWS would have).
     started = time.monotonic()
-    sim("delete", "nodegroup", "--cluster", "kf", "--name", "cpu", env={"EKSCTL_SIM_TIME_SCALE": "0.01"})  # 1.8 s
+    # 3 min at 0.03 = 5.4 s: room for two simulator processes on a busy machine.
+    sim("delete", "nodegroup", "--cluster", "kf", "--name", "cpu", env={"EKSCTL_SIM_TIME_SCALE": "0.03"})
     (summary,) = json.loads(sim("get", "nodegroup", "--cluster", "kf", "-o", "json").stdout)
-    assert summary["Status"] == "DELETING" and time.monotonic() - started < 1.8
-    time.sleep(max(0.0, 1.9 - (time.monotonic() - started)))
+    assert summary["Status"] == "DELETING" and time.monotonic() - started < 5.4
+    time.sleep(max(0.0, 5.5 - (time.monotonic() - started)))
     assert sim("get", "nodegroup", "--cluster", "kf", "-o", "json").stdout == "[]"
     assert client("eks").list_nodegroups(clusterName="kf")["nodegroups"] == []
 

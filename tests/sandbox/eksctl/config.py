@@ -239,6 +239,11 @@ def _fallback_check(doc):
         for key in sorted(doc.get(section) or {}):
             if key not in _FALLBACK_KEYS[section]:
                 return f'error unmarshaling JSON: while decoding JSON: json: unknown field "{key}"'
+    meta = doc.get("metadata") or {}
+    for key in sorted(meta):
+        problem = _type_problem(meta[key], "string") if key in ("name", "region", "version") else None
+        if problem:
+            return f"json: cannot unmarshal {problem} into Go struct field ClusterMeta.metadata.{key} of type string"
     for section in ("managedNodeGroups", "nodeGroups"):
         for ng in doc.get(section) or []:
             for key in sorted(ng or {}):
