@@ -2,15 +2,54 @@
 
 from __future__ import annotations
 
+import atexit
+
 import pytest
 
-from tests.sandbox.playbook import playbook_env
+from tests.sandbox.k8s import KubeSandbox
+from tests.sandbox.playbook import REPO, playbook_env
 from tests.sandbox.scenario import ensure_root_zone
+
+EKSCTL = REPO / "tests" / "sandbox" / "bin" / "eksctl"
+# GPU nodes advertise nvidia.com/gpu as soon as a device plugin DaemonSet fits them.
+KUBE_CONTROLLERS = ["tests.sandbox.eksctl.k8s_gpu"]
+
+_KUBE = None
+
+
+def platform_kube() -> KubeSandbox:
+    """The Kubernetes stand-in of this test process, with the GPU node controller (started on first use)."""
+    global _KUBE  # pylint: disable=global-statement
+    if _KUBE is None or _KUBE.proc is None or _KUBE.proc.poll() is not None:
+        _KUBE = KubeSandbox(controllers=KUBE_CONTROLLERS).start()
+        atexit.register(_KUBE.__exit__)
+    return _KUBE
+
+
+def sandbox_platform_env(aws_env: dict, kube: KubeSandbox, kubeconfig, time_scale: float = 0.0) -> dict:
+    """What a harness exports so that site.yml runs on the sandbox: moto, the eksctl simulator and its
+    Kubernetes stand-in, and where eksctl writes the cluster's kubeconfig."""
+    env = dict(aws_env)
+    env["KUBEFLOW_OPS_SANDBOX_ROOT_ZONE_ID"] = ensure_root_zone(env)
+    env.update(
+        KUBEFLOW_OPS_EKSCTL=str(EKSCTL),
+        KUBEFLOW_OPS_KUBECONFIG=str(kubeconfig),
+        EKSCTL_SIM_KUBE_URL=kube.url,
+        EKSCTL_SIM_TIME_SCALE=str(time_scale),
+    )
+    return env
 
 
 @pytest.fixture
-def sandbox_env(aws):
-    """Process environment for ansible-playbook on a fresh sandbox account with the user's root zone."""
-    env = aws.env()
-    env["KUBEFLOW_OPS_SANDBOX_ROOT_ZONE_ID"] = ensure_root_zone(env)
-    return playbook_env(env)
+def sandbox_kube():
+    """A clean Kubernetes stand-in (the simulator's cluster API) for one test."""
+    kube = platform_kube()
+    kube.reset()
+    return kube
+
+
+@pytest.fixture
+def sandbox_env(aws, sandbox_kube, tmp_path):
+    """Process environment for ansible-playbook on a fresh sandbox account with the user's root zone,
+    the eksctl simulator (instant) and its Kubernetes stand-in."""
+    return playbook_env(sandbox_platform_env(aws.env(), sandbox_kube, tmp_path / "kube" / "config"))
