@@ -1,0 +1,203 @@
+"""Bad input to the cluster and gpu_nodes roles: each case fails with a clear message before eksctl changes
+anything. A cluster at Kubernetes 1.31 exists already (made with the simulator directly), so that the cases
+that compare with it (version jumps, a region change, a delete without confirmation) have something to guard."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import boto3
+
+from tests.integration.conftest import EKSCTL
+from tests.sandbox.playbook import run_playbook
+
+REGION = "us-west-2"
+CLUSTER = "kf-sandbox"  # inventories/sandbox
+CPU = {"name": "cpu", "instance_type": "m5.large", "min_size": 1, "max_size": 2}
+GPU = {"name": "gpu-t4", "instance_type": "g4dn.xlarge", "min_size": 0, "max_size": 1}
+
+# case name -> (role, extra vars for the role, a piece of the expected message)
+CASES = {
+    "min > max": ("cluster", {"cluster_node_groups": [dict(CPU, min_size=3, max_size=1)]}, "is greater than max_size"),
+    "desired outside min..max": (
+        "cluster",
+        {"cluster_node_groups": [dict(CPU, desired_capacity=5)]},
+        "desired_capacity 5 must lie between",
+    ),
+    "negative size": ("cluster", {"cluster_node_groups": [dict(CPU, min_size=-1)]}, "must be a whole number >= 0"),
+    "non-GPU type in a GPU group": (
+        "gpu_nodes",
+        {"gpu_nodes_groups": [dict(GPU, instance_type="m5.xlarge")]},
+        "m5.xlarge has no NVIDIA GPU",
+    ),
+    "AMD GPU type in a GPU group": (
+        "gpu_nodes",
+        {"gpu_nodes_groups": [dict(GPU, instance_type="g4ad.xlarge")]},
+        "has AMD Radeon GPUs, not NVIDIA GPUs",
+    ),
+    "GPU group without the gpu- prefix": (
+        "gpu_nodes",
+        {"gpu_nodes_groups": [dict(GPU, name="t4")]},
+        "must start with gpu-",
+    ),
+    "GPU taint given twice": (
+        "gpu_nodes",
+        {"gpu_nodes_groups": [dict(GPU, taints=[{"key": "nvidia.com/gpu", "value": "x", "effect": "NoSchedule"}])]},
+        "taint is set by the role",
+    ),
+    "GPU group in the CPU list": (
+        "cluster",
+        {"cluster_node_groups": [dict(CPU, name="gpu-a", instance_type="g5.xlarge")]},
+        "belong to the gpu_nodes role",
+    ),
+    "unknown Kubernetes version": ("cluster", {"cluster_kubernetes_version": "1.27"}, "is not a Kubernetes version"),
+    "version not quoted": ("cluster", {"cluster_kubernetes_version": 1.3}, "as a quoted string"),
+    "two-minor-version jump": ("cluster", {"cluster_kubernetes_version": "1.33"}, "one minor version at a time"),
+    "downgrade": ("cluster", {"cluster_kubernetes_version": "1.30"}, "downgrading to 1.30 is not supported"),
+    "missing eksctl binary": (
+        "cluster",
+        {"cluster_eksctl_path": "/nonexistent/bin/eksctl"},
+        "/nonexistent/bin/eksctl is not an executable file",
+    ),
+    "missing eksctl binary (GPU)": (
+        "gpu_nodes",
+        {"gpu_nodes_eksctl_path": "/nonexistent/bin/eksctl"},
+        "/nonexistent/bin/eksctl is not an executable file",
+    ),
+    "invalid taint effect": (
+        "cluster",
+        {"cluster_node_groups": [dict(CPU, taints=[{"key": "team", "value": "a", "effect": "NoWay"}])]},
+        "has effect NoWay",
+    ),
+    "region change": (
+        "cluster",
+        {"cluster_region": "eu-west-1", "cluster_kubernetes_version": "1.31"},
+        "the region of a cluster cannot change",
+    ),
+    "region not a region": ("cluster", {"cluster_region": "uswest2"}, "is not an AWS region name"),
+    # (the sandbox inventory pre-confirms its own cluster; a real inventory does not)
+    "delete without confirmation": (
+        "cluster",
+        {"cluster_state": "absent", "cluster_delete_confirm": ""},
+        "Refusing to delete cluster kf-sandbox",
+    ),
+    "delete confirmation mismatch": (
+        "cluster",
+        {"cluster_state": "absent", "cluster_delete_confirm": "kf-prod"},
+        "got 'kf-prod'",
+    ),
+    "typo in a node group setting": (
+        "cluster",
+        {"cluster_node_groups": [{"name": "cpu", "instance_type": "m5.large", "desired_capacty": 2}]},
+        "unknown settings desired_capacty",
+    ),
+    "duplicate node group": ("cluster", {"cluster_node_groups": [CPU, CPU]}, "cpu: listed twice"),
+    "label value not a string": (
+        "cluster",
+        {"cluster_node_groups": [dict(CPU, labels={"gpu": True})]},
+        "is not a valid Kubernetes label",
+    ),
+    "metrics-server as an EKS add-on": (
+        "cluster",
+        {"cluster_addons": [{"name": "metrics-server"}]},
+        "metrics-server is installed by this role",
+    ),
+    "GPU instance type the role cannot size": (
+        "gpu_nodes",
+        {"gpu_nodes_groups": [dict(GPU, instance_type="p5.4xlarge")]},
+        "set gpus_per_node",
+    ),
+    "state not a choice": ("cluster", {"cluster_state": "gone"}, "cluster_state"),
+}
+
+
+def client(env, service, region=REGION):
+    return boto3.client(service, region_name=region, endpoint_url=env["AWS_ENDPOINT_URL"])
+
+
+def stacks(env):
+    cfn = client(env, "cloudformation")
+    return sorted(
+        s["StackName"]
+        for page in cfn.get_paginator("list_stacks").paginate()
+        for s in page["StackSummaries"]
+        if s["StackStatus"] != "DELETE_COMPLETE"
+    )
+
+
+def existing_cluster(env, tmp_path):
+    config = tmp_path / "existing.json"
+    config.write_text(
+        json.dumps(
+            {
+                "apiVersion": "eksctl.io/v1alpha5",
+                "kind": "ClusterConfig",
+                "metadata": {"name": CLUSTER, "region": REGION, "version": "1.31"},
+                "iam": {"withOIDC": True},
+            }
+        )
+    )
+    subprocess.run(
+        [str(EKSCTL), "create", "cluster", "-f", str(config), "--without-nodegroup", "--write-kubeconfig=false"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_each_bad_input_fails_clearly_before_eksctl_changes_anything(sandbox_env, sandbox_kube, tmp_path):
+    existing_cluster(sandbox_env, tmp_path)
+    before = {
+        "stacks": stacks(sandbox_env),
+        "cluster": client(sandbox_env, "eks").describe_cluster(name=CLUSTER)["cluster"]["version"],
+    }
+    assert before["stacks"] == [f"eksctl-{CLUSTER}-cluster"]
+    out = tmp_path / "results.json"
+    plays = ["- hosts: kubeflow_ops", "  gather_facts: false", "  vars:", "    results: {}", "  tasks:"]
+    for index, (name, (role, role_vars, _expected)) in enumerate(CASES.items()):
+        plays += [
+            f"    - name: case {index}",
+            "      block:",
+            "        - ansible.builtin.include_role:",
+            f"            name: kubeflow_ops.aws.{role}",
+            f"          vars: {json.dumps(role_vars)}",
+            "        - ansible.builtin.set_fact:",
+            f"            results: \"{{{{ results | combine({{'{name}': 'NO FAILURE'}}) }}}}\"",
+            "      rescue:",
+            "        - ansible.builtin.set_fact:",
+            f"            results: \"{{{{ results | combine({{'{name}': failure}}) }}}}\"",
+            "          vars:",
+            "            failure: >-",
+            "              {{ ansible_failed_result.msg | default('') | string }}",
+            "              {{ ansible_failed_result.results | default([]) | selectattr('failed', 'defined')",
+            "                 | selectattr('failed') | map(attribute='msg') | map('string') | join(' | ') }}",
+        ]
+    plays += [
+        "    - ansible.builtin.copy:",
+        '        content: "{{ results | to_json }}"',
+        f"        dest: {out}",
+        '        mode: "0600"',
+    ]
+    playbook = tmp_path / "bad_input.yml"
+    playbook.write_text("\n".join(plays) + "\n")
+    # The cluster role's check of the existing cluster passes (1.31 as in the inventory) unless a case changes it.
+    run = run_playbook(str(playbook), sandbox_env, args=["-e", "kubeflow_ops_kubernetes_version=1.31"])
+    assert run.rc == 0, run.output[-4000:]
+    results = json.loads(out.read_text())
+    problems = []
+    for name, (_role, _vars, expected) in CASES.items():
+        message = results.get(name, "<not run>")
+        if expected not in message:
+            problems.append(f"{name}: expected {expected!r} in {message!r}")
+    assert not problems, "\n".join(problems)
+    assert len(CASES) >= 15
+
+    # Nothing was created, scaled, upgraded or deleted.
+    assert stacks(sandbox_env) == before["stacks"]
+    assert client(sandbox_env, "eks").describe_cluster(name=CLUSTER)["cluster"]["version"] == before["cluster"]
+    assert client(sandbox_env, "eks").list_nodegroups(clusterName=CLUSTER)["nodegroups"] == []
+    assert client(sandbox_env, "eks", "eu-west-1").list_clusters()["clusters"] == []
+    iam = client(sandbox_env, "iam")
+    assert [p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]] == []
+    assert sandbox_kube.objects(kind="Deployment") == [] and sandbox_kube.objects(kind="DaemonSet") == []
