@@ -108,16 +108,14 @@ def test_cluster_converges_scales_upgrades_prunes_and_tears_down(cluster_env, sa
         "metrics-server"
     ]
     assert sandbox_kube.objects(kind="APIService")
-    assert not sandbox_kube.objects(kind="Namespace", namespace="") or all(
-        n["metadata"]["name"] != "kubernetes-dashboard" for n in sandbox_kube.objects(kind="Namespace")
-    )
+    assert "kubernetes-dashboard" not in [n["metadata"]["name"] for n in sandbox_kube.objects(kind="Namespace")]
     sa = [
         s
         for s in sandbox_kube.objects(kind="ServiceAccount")
         if s["metadata"]["name"] == "aws-load-balancer-controller"
     ]
     assert sa and "eks.amazonaws.com/role-arn" in sa[0]["metadata"]["annotations"]
-    assert len([n for n in sandbox_kube.objects(kind="Node")]) == 2
+    assert len(sandbox_kube.objects(kind="Node")) == 2
 
     second = run_playbook("playbooks/cluster.yml", env)
     assert second.rc == 0, second.output[-6000:]
