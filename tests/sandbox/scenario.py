@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import boto3
 
 ROOT_DOMAIN = "example.com"
@@ -68,3 +70,22 @@ def inventory_of_auth(env: dict, domain: str, region: str) -> dict:
         "users": users,
         "groups": groups,
     }
+
+
+EKSCTL_SIMULATOR = Path(__file__).resolve().parent / "bin" / "eksctl"
+# GPU nodes advertise nvidia.com/gpu once a device plugin DaemonSet fits them.
+KUBE_CONTROLLERS = ("tests.sandbox.eksctl.k8s_gpu",)
+
+
+def platform_env(aws_env: dict, kube_url: str, kubeconfig, time_scale: float = 0.0) -> dict:
+    """What a harness exports so that site.yml runs on the sandbox: moto (with the user's root zone),
+    the eksctl simulator and its Kubernetes stand-in, and where eksctl writes the kubeconfig."""
+    env = dict(aws_env)
+    env["KUBEFLOW_OPS_SANDBOX_ROOT_ZONE_ID"] = ensure_root_zone(env)
+    env.update(
+        KUBEFLOW_OPS_EKSCTL=str(EKSCTL_SIMULATOR),
+        KUBEFLOW_OPS_KUBECONFIG=str(kubeconfig),
+        EKSCTL_SIM_KUBE_URL=kube_url,
+        EKSCTL_SIM_TIME_SCALE=str(time_scale),
+    )
+    return env
