@@ -7,12 +7,10 @@ import atexit
 import pytest
 
 from tests.sandbox.k8s import KubeSandbox
-from tests.sandbox.playbook import REPO, playbook_env
-from tests.sandbox.scenario import ensure_root_zone
+from tests.sandbox.playbook import playbook_env
+from tests.sandbox.scenario import EKSCTL_SIMULATOR, KUBE_CONTROLLERS, platform_env
 
-EKSCTL = REPO / "tests" / "sandbox" / "bin" / "eksctl"
-# GPU nodes advertise nvidia.com/gpu as soon as a device plugin DaemonSet fits them.
-KUBE_CONTROLLERS = ["tests.sandbox.eksctl.k8s_gpu"]
+EKSCTL = EKSCTL_SIMULATOR
 
 _KUBE = None
 
@@ -27,17 +25,8 @@ def platform_kube() -> KubeSandbox:
 
 
 def sandbox_platform_env(aws_env: dict, kube: KubeSandbox, kubeconfig, time_scale: float = 0.0) -> dict:
-    """What a harness exports so that site.yml runs on the sandbox: moto, the eksctl simulator and its
-    Kubernetes stand-in, and where eksctl writes the cluster's kubeconfig."""
-    env = dict(aws_env)
-    env["KUBEFLOW_OPS_SANDBOX_ROOT_ZONE_ID"] = ensure_root_zone(env)
-    env.update(
-        KUBEFLOW_OPS_EKSCTL=str(EKSCTL),
-        KUBEFLOW_OPS_KUBECONFIG=str(kubeconfig),
-        EKSCTL_SIM_KUBE_URL=kube.url,
-        EKSCTL_SIM_TIME_SCALE=str(time_scale),
-    )
-    return env
+    """What the harness exports so that site.yml runs on the sandbox (see tests.sandbox.scenario.platform_env)."""
+    return platform_env(aws_env, kube.url, kubeconfig, time_scale)
 
 
 @pytest.fixture
