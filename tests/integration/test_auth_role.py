@@ -121,7 +121,7 @@ def test_auth_layer_converges_twice_then_tears_down(sandbox_env):
     # Once a later layer owns the apex (the kubeflow role points it at the ALB), auth leaves it alone.
     zone_id = found["zones"][0]["Id"]
     set_apex(env, zone_id, "192.0.2.10")
-    third = run_playbook("site.yml", env)
+    third = run_playbook("playbooks/auth.yml", env)
     assert third.rc == 0, third.output[-4000:]
     assert third.changed == 0, third.output[-6000:]
     assert record_map(inventory_of_auth(env, DOMAIN, REGION))[(DOMAIN + ".", "A")]["ResourceRecords"] == [
@@ -146,7 +146,8 @@ def test_plan_on_a_fresh_account_writes_nothing(sandbox_env):
 
 
 def test_secrets_never_printed_even_at_vvv(sandbox_env):
-    run = run_playbook("site.yml", sandbox_env, args=["-vvv"])
+    # The auth layer is where the secrets are; the whole platform at -vvv is too slow for every run.
+    run = run_playbook("playbooks/auth.yml", sandbox_env, args=["-vvv"])
     assert run.rc == 0, run.output[-4000:]
     found = inventory_of_auth(sandbox_env, DOMAIN, REGION)
     pool_id = found["pools"][0]["Id"]
@@ -160,7 +161,7 @@ def test_secrets_never_printed_even_at_vvv(sandbox_env):
 
 
 def test_discover_finds_the_same_outputs(sandbox_env, tmp_path):
-    converge = run_playbook("site.yml", sandbox_env)
+    converge = run_playbook("playbooks/auth.yml", sandbox_env)
     assert converge.rc == 0, converge.output[-4000:]
     out = tmp_path / "outputs.json"
     playbook = tmp_path / "discover.yml"
@@ -206,8 +207,11 @@ def test_discover_fails_clearly_when_nothing_exists(sandbox_env, tmp_path):
     assert "run the auth role (playbooks/auth.yml) first" in run.output
 
 
+AUTH_ABSENT = ["-e", "auth_state=absent"]
+
+
 def test_teardown_keeps_a_zone_with_foreign_records_unless_forced(sandbox_env):
-    assert run_playbook("site.yml", sandbox_env).rc == 0
+    assert run_playbook("playbooks/auth.yml", sandbox_env).rc == 0
     found = inventory_of_auth(sandbox_env, DOMAIN, REGION)
     zone_id = found["zones"][0]["Id"]
     client(sandbox_env, "route53").change_resource_record_sets(
@@ -226,12 +230,12 @@ def test_teardown_keeps_a_zone_with_foreign_records_unless_forced(sandbox_env):
             ]
         },
     )
-    down = run_playbook("playbooks/teardown.yml", sandbox_env)
+    down = run_playbook("playbooks/auth.yml", sandbox_env, args=AUTH_ABSENT)
     assert down.rc != 0
     assert f"grafana.{DOMAIN}. CNAME" in down.output
     assert len(inventory_of_auth(sandbox_env, DOMAIN, REGION)["zones"]) == 1
 
-    forced = run_playbook("playbooks/teardown.yml", sandbox_env, args=["-e", "auth_zone_force_delete=true"])
+    forced = run_playbook("playbooks/auth.yml", sandbox_env, args=AUTH_ABSENT + ["-e", "auth_zone_force_delete=true"])
     assert forced.rc == 0, forced.output[-4000:]
     assert_nothing_created(sandbox_env)
 
