@@ -104,3 +104,16 @@ def test_two_pools_with_our_name_stop_before_any_change(sandbox_env):
     assert sorted(p["Id"] for p in pools) == sorted(ids)
     r53 = boto3.client("route53", endpoint_url=sandbox_env["AWS_ENDPOINT_URL"])
     assert [z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == "platform.example.com."] == []
+
+
+def test_bad_auth_input_stops_site_yml_before_the_cluster_starts(sandbox_env):
+    """site.yml checks every layer before the first change: a bad auth setting starts no eksctl."""
+    run = run_playbook("site.yml", sandbox_env, args=["-e", "auth_domain=platform_example"])
+    assert run.rc != 0
+    assert "is not a DNS name" in run.output, run.output[-3000:]
+    assert "Start eksctl" not in run.output
+    eks = boto3.client("eks", region_name=REGION, endpoint_url=sandbox_env["AWS_ENDPOINT_URL"])
+    assert eks.list_clusters()["clusters"] == []
+    cfn = boto3.client("cloudformation", region_name=REGION, endpoint_url=sandbox_env["AWS_ENDPOINT_URL"])
+    assert cfn.list_stacks()["StackSummaries"] == []
+    assert_nothing_created(sandbox_env)
