@@ -21,7 +21,8 @@ trusted), or `SSL_CERT_FILE` in the environment (replaces the default trust stor
 
 What the predictor does (like the sklearn-iris sample behind Istio and the header-match ALB rule):
 
-- host `<model>.<namespace>.<domain>` (Host header; anything else: 404);
+- host `<model>.<namespace>.<domain>` (Host header; anything else: 404), or in kube mode the host of
+  the InferenceService's `status.url` when it has one;
 - header token (`x-api-key` by default): missing -> 401, not one of the tokens -> 403 (checked
   first, as the ALB does before anything reaches the cluster); no token configured at all -> 503;
 - unknown model in that namespace, or a path for another model -> 404;
@@ -32,7 +33,7 @@ What the predictor does (like the sklearn-iris sample behind Istio and the heade
   "shape": [n], "datatype": "INT64", "data": [...]}]}`; `GET /v2/models/<m>/ready`;
 - a model speaks one protocol: the other protocol's paths are 404; a bad body is 400.
 
-Where models and tokens come from: a JSON settings file, read again whenever it changes
+Where models and tokens come from: a JSON settings file, read again on every request
 (`PredictorSandbox.configure(...)` rewrites it):
 
     {"domain": "platform.example.com", "header": "x-api-key", "tokens": ["token1"],
@@ -253,7 +254,11 @@ def models_from_kube(kube_url: str) -> list:
         conditions = (obj.get("status") or {}).get("conditions") or []
         if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
             meta = obj["metadata"]
-            models.append({"name": meta["name"], "namespace": meta.get("namespace"), "protocol": _isvc_protocol(obj)})
+            model = {"name": meta["name"], "namespace": meta.get("namespace"), "protocol": _isvc_protocol(obj)}
+            url = obj["status"].get("url")
+            if url:  # the host Knative routes (config-domain, cluster-local visibility) wins over the template
+                model["host"] = (urlsplit(url).hostname or "").lower()
+            models.append(model)
     return models
 
 
@@ -276,22 +281,13 @@ def header_rules_from_kube(kube_url: str) -> list:
 
 
 class Settings:
-    """The settings file, parsed again when its modification time changes."""
+    """The settings file, read on every request (it is tiny; a change is never missed)."""
 
     def __init__(self, path):
         self.path = Path(path)
-        self._stamp = None
-        self._data: dict = {}
-        self._lock = threading.Lock()
 
     def data(self) -> dict:
-        with self._lock:
-            stat = self.path.stat()
-            stamp = (stat.st_mtime_ns, stat.st_size)
-            if stamp != self._stamp:
-                self._data = json.loads(self.path.read_text())
-                self._stamp = stamp
-            return self._data
+        return json.loads(self.path.read_text())
 
     def current(self) -> tuple[str, list, list]:
         """(domain, models, header rules) as they are now."""
@@ -393,15 +389,14 @@ class PredictorHandler(BaseHTTPRequestHandler):
 
     @staticmethod
     def _find_model(host: str, domain: str, models: list) -> dict:
+        for model in models:
+            if host == (model.get("host") or f"{model.get('name')}.{model.get('namespace')}.{domain}"):
+                return {"protocol": "v1", **model}
         suffix = "." + domain
         labels = host[: -len(suffix)].split(".") if host.endswith(suffix) else []
         if len(labels) != 2:
             raise HttpError(404, f"no route for host {host!r}")
-        name, namespace = labels
-        for model in models:
-            if model.get("name") == name and model.get("namespace") == namespace:
-                return {"protocol": "v1", **model}
-        raise HttpError(404, f"no ready InferenceService {name!r} in namespace {namespace!r}")
+        raise HttpError(404, f"no ready InferenceService {labels[0]!r} in namespace {labels[1]!r}")
 
     def _answer(self, model: dict, path: str, raw: bytes) -> dict:
         name, protocol = model["name"], model["protocol"]

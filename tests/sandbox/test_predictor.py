@@ -276,7 +276,7 @@ ISVC_CRD = {
 }
 
 
-def _isvc(name, ready, protocol=None):
+def _isvc(name, ready, protocol=None, url=None):
     model = {"modelFormat": {"name": "sklearn"}, "storageUri": "s3://bucket/iris"}
     if protocol:
         model["protocolVersion"] = protocol
@@ -285,7 +285,7 @@ def _isvc(name, ready, protocol=None):
         "kind": "InferenceService",
         "metadata": {"name": name, "namespace": "kubeflow-user"},
         "spec": {"predictor": {"model": model}},
-        "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]},
+        "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}], "url": url},
     }
 
 
@@ -343,7 +343,8 @@ def test_models_and_tokens_from_the_kubernetes_standin(fresh, kube):  # noqa: F8
     isvcs.create(body=_isvc("sklearn-iris", ready=True), namespace="kubeflow-user")
     assert post(fresh, V1_HOST, V1_PATH, body, headers={"x-api-key": "kube-token"}) == (200, {"predictions": [1, 1]})
 
-    isvcs.create(body=_isvc("iris-v2", ready=True, protocol="v2"), namespace="kubeflow-user")
+    url = f"http://iris-v2.kubeflow-user.{DOMAIN}"
+    isvcs.create(body=_isvc("iris-v2", ready=True, protocol="v2", url=url), namespace="kubeflow-user")
     code, answer = post(
         fresh,
         f"iris-v2.kubeflow-user.{DOMAIN}",
@@ -352,3 +353,14 @@ def test_models_and_tokens_from_the_kubernetes_standin(fresh, kube):  # noqa: F8
         headers={"x-api-key": "kube-token"},
     )
     assert code == 200 and answer["outputs"][0]["data"] == [1, 1]
+    # Knative routes by the InferenceService's URL: a cluster-local one is not reachable from outside.
+    local = _isvc("local-iris", ready=True, url="http://local-iris.kubeflow-user.svc.cluster.local")
+    isvcs.create(body=local, namespace="kubeflow-user")
+    code, answer = post(
+        fresh,
+        f"local-iris.kubeflow-user.{DOMAIN}",
+        "/v1/models/local-iris:predict",
+        body,
+        headers={"x-api-key": "kube-token"},
+    )
+    assert code == 404 and "no ready InferenceService 'local-iris'" in answer["error"]
