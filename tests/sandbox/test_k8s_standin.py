@@ -600,6 +600,119 @@ def test_status_hooks_from_another_module_run_in_the_server(tmp_path):
         assert "ingress-load-balancer" in managers
 
 
+FINALIZER_HOOK_MODULE = """
+from tests.sandbox.k8s.controllers import controller
+
+
+def log(view, text):
+    with open(view.settings["SANDBOX_HOOK_LOG"], "a", encoding="utf-8") as handle:
+        handle.write(text + "\\n")
+
+
+def release(obj, view):
+    meta = obj["metadata"]
+    if view.get("", "ConfigMap", "hold", meta["namespace"]):
+        view.requeue(after=0.1)
+        return False
+    log(view, f"released {meta['namespace']}/{meta['name']}")
+    return None
+
+
+@controller("example.com", "Widget", finalizer="example.com/outside", finalize=release, finalize_delay=0.3)
+def widget_outside(obj, view):
+    if not view.get("", "ConfigMap", "gate", obj["metadata"]["namespace"]):
+        view.requeue(after=0.1)
+        return None
+    log(view, f"made {obj['metadata']['namespace']}/{obj['metadata']['name']}")
+    return {"phase": "Made"}
+
+
+def let_go(obj, view):
+    log(view, f"let go {obj['metadata']['name']}")
+
+
+@controller("example.com", "Gadget", finalizer="example.com/instant", finalize=let_go)
+def gadget(obj, view):
+    return {"phase": "Made"}
+"""
+
+
+def wait_for(predicate, timeout=5.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def test_controller_finalizers_and_requeue(tmp_path):
+    """A controller's finalizer holds a DELETE until its finalize hook lets go; requeue re-runs it."""
+    (tmp_path / "finalizer_hooks.py").write_text(FINALIZER_HOOK_MODULE)
+    hook_log = tmp_path / "hooks.log"
+    env = {"PYTHONPATH": str(tmp_path), "SANDBOX_HOOK_LOG": str(hook_log)}
+    with KubeSandbox(controllers=["finalizer_hooks"], env=env) as server:
+        dyn = server.dynamic_client()
+        core = client.CoreV1Api(server.api_client())
+        dyn.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition").create(body=crd())
+        widgets = dyn.resources.get(api_version="example.com/v1", kind="Widget")
+        core.create_namespace({"metadata": {"name": "team"}})
+        body = {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w", "namespace": "team"},
+            "spec": {"size": 1},
+        }
+
+        # Nothing yet: the controller returns None (and asks to be run again) until the gate exists.
+        widgets.server_side_apply(body=body, namespace="team", field_manager="tests")
+        time.sleep(0.3)
+        assert widgets.get(name="w", namespace="team").to_dict().get("status") is None
+        core.create_namespaced_config_map("team", {"metadata": {"name": "gate"}})
+        made = wait_for(
+            lambda: (w := widgets.get(name="w", namespace="team").to_dict()).get("status") and w, what="the status"
+        )
+        assert made["status"] == {"phase": "Made"}
+        assert made["metadata"]["finalizers"] == ["example.com/outside"]
+        owners = {(m["manager"], m.get("subresource")) for m in made["metadata"]["managedFields"]}
+        assert {("widget-outside", None), ("widget-outside", "status"), ("tests", None)} <= owners
+        # Applying the same thing again changes nothing, the finalizer stays (not the applier's field).
+        again = widgets.server_side_apply(body=body, namespace="team", field_manager="tests")
+        assert again.metadata.resourceVersion == made["metadata"]["resourceVersion"]
+        assert again.metadata.finalizers == ["example.com/outside"]
+
+        # DELETE marks it; finalize runs after finalize_delay, returns False while "hold" exists.
+        core.create_namespaced_config_map("team", {"metadata": {"name": "hold"}})
+        widgets.delete(name="w", namespace="team")
+        marked = widgets.get(name="w", namespace="team")
+        assert marked.metadata.deletionTimestamp and marked.metadata.finalizers == ["example.com/outside"]
+        time.sleep(0.6)
+        assert widgets.get(name="w", namespace="team").metadata.finalizers == ["example.com/outside"]
+        core.delete_namespaced_config_map("hold", "team")
+        wait_for(lambda: not widgets.get(namespace="team").items, what="the widget to go")
+        assert hook_log.read_text().splitlines() == ["made team/w", "released team/w"]
+
+        # A namespace cascade removes at once, and the finalize hook still runs (after its delay).
+        widgets.create(body={**body, "metadata": {"name": "w2", "namespace": "team"}}, namespace="team")
+        assert widgets.get(name="w2", namespace="team").metadata.finalizers == ["example.com/outside"]
+        core.delete_namespace("team")
+        assert server.objects(kind="Widget") == []
+        wait_for(lambda: "released team/w2" in hook_log.read_text(), what="the cascade's finalize")
+        assert hook_log.read_text().splitlines()[2:] == ["made team/w2", "released team/w2"]
+
+        # Without a delay, the finalize hook runs inside the DELETE, which then answers as for a deletion.
+        dyn.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition").create(
+            body=crd("gadgets", "Gadget")
+        )
+        gadgets = dyn.resources.get(api_version="example.com/v1", kind="Gadget")
+        made = gadgets.create(body={"metadata": {"name": "g"}}, namespace="default")
+        assert made.status.phase == "Made" and made.metadata.finalizers == ["example.com/instant"]
+        gadgets.delete(name="g", namespace="default")
+        assert not gadgets.get(namespace="default").items
+        assert hook_log.read_text().splitlines()[-1] == "let go g"
+
+
 def test_state_file_survives_a_restart(tmp_path):
     state = tmp_path / "kube.json"
     with KubeSandbox(state_file=state) as first:

@@ -15,9 +15,10 @@ What it serves (see server.py, cluster.py): discovery (`/version`, `/api`, `/api
 create/get/list/watch/replace/patch (merge, strategic merge, JSON patch, server-side apply with
 field managers and conflicts)/delete/deletecollection, `/status` subresources, dry-run, label and
 field selectors, namespace and CRD cascades, owner-reference garbage collection, finalizers.
-Controllers (controllers.py) write the status real controllers would; the docstring of
-controllers.py says how to add one (Ingress load balancers and InferenceService readiness are
-meant to be added there by the modules that need them).
+Controllers (controllers.py) write the status real controllers would, hold deletions with their
+finalizers and ask to be run again later; the docstring of controllers.py says how to add one.
+Ingress load balancers (in the sandbox AWS), Knative Services and InferenceServices are in
+tests/sandbox/k8s_platform, loaded by the harness (tests.sandbox.scenario.KUBE_CONTROLLERS).
 
 Run it by hand: `python -m tests.sandbox.k8s --port 8001 --state-file /tmp/kube.json`.
 """

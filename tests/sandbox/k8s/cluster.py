@@ -8,8 +8,9 @@ changes nothing (a no-op apply, an empty patch) answers with the stored object u
 Simplifications against a real server, on purpose: no admission webhooks, no schema validation of
 custom resources (any content is stored) and no conversion between the versions of one resource
 (the stored object is served under whichever version is asked for); deleting a namespace removes
-its objects at once, also those with finalizers; there are no pods or replica sets behind
-workloads (controllers only write their status, see controllers.py).
+its objects at once, also those with finalizers (a controller's finalize hook still runs, see
+controllers.py); there are no pods or replica sets behind workloads (controllers only write their
+status, see controllers.py).
 """
 
 from __future__ import annotations
@@ -741,7 +742,11 @@ class Cluster:
                     gone["metadata"]["resourceVersion"] = self._next_rv()
                     self._commit(rtype, gone)
                     self._emit("MODIFIED", rtype, gone)
-                return self._with_version(rtype, version, self._stored(rtype, namespace, name))
+                    self._schedule_finalizers(rtype, gone)
+                stored = self._stored(rtype, namespace, name)
+                if stored is None:  # a finalize hook without delay let go at once
+                    return self._delete_answer(rtype, version, gone)
+                return self._with_version(rtype, version, stored)
             self._remove(rtype, gone, propagation or "Background")
             return self._delete_answer(rtype, version, gone)
 
@@ -766,6 +771,7 @@ class Cluster:
         obj = copy.deepcopy(obj)
         obj["metadata"]["resourceVersion"] = self._next_rv()
         self._emit("DELETED", rtype, obj)
+        self._finalize_removed(rtype, obj)
         if rtype.key == ("", "namespaces"):
             for other in self.registry.all():
                 if other.namespaced:
@@ -798,6 +804,7 @@ class Cluster:
                             marked["metadata"]["resourceVersion"] = self._next_rv()
                             self._commit(other, marked)
                             self._emit("MODIFIED", other, marked)
+                            self._schedule_finalizers(other, marked)
                     else:
                         self._remove(other, child, "Background")
 
@@ -836,47 +843,127 @@ class Cluster:
                     for ns, name in list(self.objects[target.key]):
                         self._schedule(controller, target.key, ns, name)
 
-    def _schedule(self, controller, key, namespace, name) -> None:
-        delay = self.controller_delay if controller.delay is None else controller.delay
+    def _schedule(self, controller, key, namespace, name, delay=None, finalize=False) -> None:
+        """Run `reconcile` (or `finalize`) of `controller` for one object now or on a timer."""
+        if delay is None:
+            delay = controller.finalize_delay if finalize else controller.delay
+        if delay is None:
+            delay = self.controller_delay
         if delay <= 0:
-            self._reconcile(controller, key, namespace, name)
+            (self._finalize if finalize else self._reconcile)(controller, key, namespace, name)
             return
-        token = (controller.name, key, namespace, name)
+        token = (controller.name, finalize, key, namespace, name)
         if token in self._pending:
             return
         self._pending.add(token)
-        timer = threading.Timer(
-            delay, self._reconcile_later, args=(self.epoch, token, controller, key, namespace, name)
-        )
+        timer = threading.Timer(delay, self._run_later, args=(self.epoch, token, controller, key, namespace, name))
         timer.daemon = True
         timer.start()
 
-    def _reconcile_later(self, epoch, token, controller, key, namespace, name) -> None:
+    def _run_later(self, epoch, token, controller, key, namespace, name) -> None:
         with self.lock:
             if epoch != self.epoch:
                 return
             self._pending.discard(token)
-            self._reconcile(controller, key, namespace, name)
+            (self._finalize if token[1] else self._reconcile)(controller, key, namespace, name)
+
+    def _requeue(self, view, controller, key, namespace, name, finalize=False) -> None:
+        if view.requeue_after is not None:
+            self._schedule(controller, key, namespace, name, delay=view.requeue_after, finalize=finalize)
+
+    @staticmethod
+    def _version_of(rtype, obj) -> str:
+        version = obj["apiVersion"].rsplit("/", 1)[-1]
+        return version if version in rtype.versions else rtype.preferred_version
 
     def _reconcile(self, controller, key, namespace, name) -> None:
         rtype = self.registry.by_key(*key)
         obj = self.objects[key].get((namespace, name)) if rtype else None
         if obj is None or obj["metadata"].get("deletionTimestamp"):
             return
+        view = ctl.ClusterView(self, self.settings)
         try:
-            status = controller.reconcile(copy.deepcopy(obj), ctl.ClusterView(self, self.settings))
+            status = controller.reconcile(copy.deepcopy(obj), view)
         except Exception:  # pylint: disable=broad-except  # a broken hook must not break the API
             print(f"controller {controller.name} failed on {key} {namespace}/{name}:", file=sys.stderr)
             traceback.print_exc()
+            self._requeue(view, controller, key, namespace, name)
             return
-        if status is None or status == obj.get("status"):
+        self._requeue(view, controller, key, namespace, name)
+        if status is None:
+            return
+        version = self._version_of(rtype, obj)
+        finalizers = obj["metadata"].get("finalizers") or []
+        if controller.finalizer and controller.finalizer not in finalizers:
+            marked = copy.deepcopy(obj)
+            marked["metadata"]["finalizers"] = [*finalizers, controller.finalizer]
+            obj = self._write(rtype, version, obj, marked, manager=controller.name, controller=controller.name)
+        if status == obj.get("status"):
             return
         new = copy.deepcopy(obj)
         new["status"] = status
-        version = obj["apiVersion"].rsplit("/", 1)[-1]
-        if version not in rtype.versions:
-            version = rtype.preferred_version
         subresource = "status" if rtype.status_subresource else None
         self._write(
             rtype, version, obj, new, manager=controller.name, subresource=subresource, controller=controller.name
         )
+
+    def _schedule_finalizers(self, rtype, obj) -> None:
+        """An object was marked for deletion: start the finalize hooks of the finalizers it carries."""
+        meta = obj["metadata"]
+        for controller in list(ctl.CONTROLLERS):
+            if (controller.group, controller.kind) == (rtype.group, rtype.kind) and controller.finalizer in (
+                meta.get("finalizers") or []
+            ):
+                self._schedule(controller, rtype.key, meta.get("namespace", ""), meta["name"], finalize=True)
+
+    def _finalize(self, controller, key, namespace, name) -> None:
+        rtype = self.registry.by_key(*key)
+        obj = self.objects[key].get((namespace, name)) if rtype else None
+        if obj is None or not obj["metadata"].get("deletionTimestamp"):
+            return
+        finalizers = obj["metadata"].get("finalizers") or []
+        if controller.finalizer not in finalizers:
+            return
+        view = ctl.ClusterView(self, self.settings)
+        try:
+            done = controller.finalize(copy.deepcopy(obj), view)
+        except Exception:  # pylint: disable=broad-except  # a broken hook must not break the API
+            print(f"finalizer {controller.finalizer} failed on {key} {namespace}/{name}:", file=sys.stderr)
+            traceback.print_exc()
+            done = False
+        if done is False:
+            self._requeue(view, controller, key, namespace, name, finalize=True)
+            return
+        new = copy.deepcopy(obj)
+        new["metadata"]["finalizers"] = [f for f in finalizers if f != controller.finalizer]
+        self._write(rtype, self._version_of(rtype, obj), obj, new, manager=controller.name, controller=controller.name)
+
+    def _finalize_removed(self, rtype, obj) -> None:
+        """A cascade removed `obj` with finalizers still on it: run their finalize hooks once, on a copy."""
+        finalizers = obj["metadata"].get("finalizers") or []
+        for controller in list(ctl.CONTROLLERS):
+            if (controller.group, controller.kind) == (rtype.group, rtype.kind) and controller.finalizer in finalizers:
+                delay = controller.finalize_delay
+                self._finalize_copy_later(controller, obj, self.controller_delay if delay is None else delay)
+
+    def _finalize_copy_later(self, controller, obj, delay) -> None:
+        if delay <= 0:
+            self._finalize_copy(self.epoch, controller, obj)
+            return
+        timer = threading.Timer(delay, self._finalize_copy, args=(self.epoch, controller, obj))
+        timer.daemon = True
+        timer.start()
+
+    def _finalize_copy(self, epoch, controller, obj) -> None:
+        with self.lock:
+            if epoch != self.epoch:
+                return
+            view = ctl.ClusterView(self, self.settings)
+            try:
+                done = controller.finalize(copy.deepcopy(obj), view)
+            except Exception:  # pylint: disable=broad-except  # a broken hook must not break the API
+                print(f"finalizer {controller.finalizer} failed on removed {obj['metadata']['name']}:", file=sys.stderr)
+                traceback.print_exc()
+                done = False
+            if done is False and view.requeue_after is not None:
+                self._finalize_copy_later(controller, obj, view.requeue_after)

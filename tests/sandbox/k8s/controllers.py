@@ -28,9 +28,30 @@ timer thread that many seconds later; `delay=None` uses the server's `--controll
 (default 0), which the workload controllers below use so that tests can make rollouts take time.
 Controllers never run for dry-run requests.
 
+A controller that owns something outside the cluster (a load balancer, a bucket) cleans it up
+before its object goes, the way real controllers do with a finalizer:
+
+    @controller("networking.k8s.io", "Ingress", delay=3.0,
+                finalizer="ingress.k8s.aws/resources", finalize=delete_load_balancer, finalize_delay=0.5)
+
+- once `reconcile` returns a status (not None) for an object that is not being deleted, the
+  server adds `finalizer` to `metadata.finalizers` (a metadata write by the same field manager,
+  just before the status write);
+- a DELETE of an object that carries it only sets `deletionTimestamp`; then,
+  `finalize_delay` seconds later (default: `delay`), the server calls `finalize(obj, view)`:
+  unless it returns False (or raises), the finalizer is removed, and the object is gone once no
+  finalizer remains. `reconcile` is not called for objects being deleted;
+- an object removed at once by a namespace or CRD cascade (see cluster.py) still gets its
+  `finalize` call, once, so that nothing outside the cluster is left behind.
+
+A controller asks to be run again for the same object later with `view.requeue(after=seconds)`
+(controller-runtime's RequeueAfter): a model that is not in its bucket yet, a certificate that is
+not issued yet. It works in `reconcile` and in `finalize` (where it retries a finalize that
+returned False).
+
 Register a controller module from outside this package by importing it in the server process:
-`KubeSandbox(controllers=["tests.sandbox.k8s_aws"])` or `python -m tests.sandbox.k8s --controllers
-tests.sandbox.k8s_aws`. The module only needs to use the `@controller` decorator at import time.
+`KubeSandbox(controllers=["tests.sandbox.k8s_platform"])` or `python -m tests.sandbox.k8s --controllers
+tests.sandbox.k8s_platform`. The module only needs to use the `@controller` decorator at import time.
 
 Built-in controllers: Namespace (Active), CustomResourceDefinition (NamesAccepted, Established),
 Deployment / ReplicaSet / StatefulSet (all replicas ready and available), DaemonSet (one ready pod
@@ -58,20 +79,48 @@ class Controller:
     watches: tuple = ()
     name: str = ""
     options: dict = field(default_factory=dict)
+    finalizer: str | None = None
+    finalize: Callable | None = None
+    finalize_delay: float | None = None
 
 
 CONTROLLERS: list[Controller] = []
 
 
-def controller(group: str, kind: str, *, delay: float | None = 0.0, watches=(), name: str | None = None):
-    """Register `reconcile(obj, view) -> status | None` for objects of (group, kind)."""
+def controller(
+    group: str,
+    kind: str,
+    *,
+    delay: float | None = 0.0,
+    watches=(),
+    name: str | None = None,
+    finalizer: str | None = None,
+    finalize: Callable | None = None,
+    finalize_delay: float | None = None,
+):
+    """Register `reconcile(obj, view) -> status | None` for objects of (group, kind);
+    with `finalizer`, also `finalize(obj, view) -> bool | None` for their deletion."""
+    if (finalizer is None) != (finalize is None):
+        raise ValueError("finalizer and finalize go together")
 
     def decorate(func):
         manager = name or func.__name__.replace("_", "-")
         for existing in list(CONTROLLERS):
             if existing.name == manager:
                 CONTROLLERS.remove(existing)
-        CONTROLLERS.append(Controller(group, kind, func, delay, tuple(tuple(w) for w in watches), manager))
+        CONTROLLERS.append(
+            Controller(
+                group,
+                kind,
+                func,
+                delay,
+                tuple(tuple(w) for w in watches),
+                manager,
+                finalizer=finalizer,
+                finalize=finalize,
+                finalize_delay=delay if finalize_delay is None else finalize_delay,
+            )
+        )
         return func
 
     return decorate
@@ -376,6 +425,12 @@ class ClusterView:
     def __init__(self, cluster, settings: dict):
         self._cluster = cluster
         self.settings = settings
+        self.requeue_after: float | None = None
+
+    def requeue(self, after: float) -> None:
+        """Run this controller again for the same object `after` seconds from now."""
+        after = max(float(after), 0.01)
+        self.requeue_after = after if self.requeue_after is None else min(self.requeue_after, after)
 
     def list(self, group: str, kind: str, namespace: str | None = None) -> list:
         return self._cluster.objects_of_kind(group, kind, namespace)
