@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 
-from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.kubeflow_ops.aws.plugins.module_utils._cli import CliError, CliRunner
 
 # Kubernetes versions EKS offers (standard + extended support) as known to eksctl 0.230.
 SUPPORTED_KUBERNETES_VERSIONS = ("1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34")
@@ -30,16 +30,6 @@ EKSCTL_COMMON_ARGS = dict(
     profile=dict(type="str", aliases=["aws_profile"]),
     eksctl_timeout=dict(type="str", default="40m"),
 )
-
-
-class EksctlError(Exception):
-    def __init__(self, msg, cmd=None, rc=None, stdout="", stderr=""):
-        super().__init__(msg)
-        self.msg = msg
-        self.cmd = cmd
-        self.rc = rc
-        self.stdout = stdout
-        self.stderr = stderr
 
 
 def parse_version(version):
@@ -58,37 +48,25 @@ def upgrade_steps(current, desired):
     return [f"{cur[0]}.{minor}" for minor in range(cur[1] + 1, want[1] + 1)]
 
 
-class EksctlRunner:
+class EksctlRunner(CliRunner):
     """Run eksctl for a module; `commands` records what ran (or would run, in check mode)."""
 
+    tool = "eksctl"
+    path_option = "eksctl_path"
+    install_hint = "install it (https://eksctl.io)"
+
     def __init__(self, module, region=None):
-        self.module = module
+        super().__init__(module)
         self.region = (
             region
             or module.params.get("region")
             or os.environ.get("AWS_REGION")
             or os.environ.get("AWS_DEFAULT_REGION")
         )
-        path = module.params.get("eksctl_path")
-        if path:
-            if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-                module.fail_json(msg=f"eksctl_path {path} is not an executable file")
-            self.binary = path
-        else:
-            self.binary = module.get_bin_path("eksctl", required=False)
-            if not self.binary:
-                module.fail_json(
-                    msg="eksctl was not found on PATH; install it (https://eksctl.io) or set eksctl_path",
-                )
-        self.commands = []
-        self._tmpfiles = []
 
     # -- environment -----------------------------------------------------------------------
     def environ(self):
-        env = {}
-        profile = self.module.params.get("profile")
-        if profile:
-            env["AWS_PROFILE"] = profile
+        env = super().environ()
         if self.region:
             env["AWS_REGION"] = self.region
         return env
@@ -98,45 +76,31 @@ class EksctlRunner:
         handle, path = tempfile.mkstemp(prefix="eksctl-", suffix=".json")
         with os.fdopen(handle, "w") as stream:
             json.dump(config, stream, indent=2, sort_keys=True)
-        self._tmpfiles.append(path)
         self.module.add_cleanup_file(path)
         return path
 
     # -- running ---------------------------------------------------------------------------
     def run(self, args, record=True, expect_json=False):
-        cmd = [self.binary] + [to_native(a) for a in args]
-        if record:
-            self.commands.append(cmd)
-        rc, out, err = self.module.run_command(cmd, environ_update=self.environ(), check_rc=False)
-        if rc != 0:
-            raise EksctlError(self.error_message(err, out), cmd=cmd, rc=rc, stdout=out, stderr=err)
+        out, err = self.execute(args, record=record)
         if expect_json:
             try:
                 return json.loads(out) if out.strip() else []
             except ValueError as exc:
-                raise EksctlError(
-                    f"eksctl printed output that is not JSON: {exc}", cmd=cmd, rc=rc, stdout=out, stderr=err
+                raise CliError(
+                    f"eksctl printed output that is not JSON: {exc}",
+                    cmd=self.command(args),
+                    rc=0,
+                    stdout=out,
+                    stderr=err,
                 )
         return out
 
-    @staticmethod
-    def error_message(stderr, stdout):
+    def error_message(self, stdout, stderr):
+        """eksctl's cobra `Error: ` line, else the last line it printed."""
         for line in reversed((stderr or "").splitlines()):
             if line.startswith("Error: "):
                 return line[len("Error: ") :]
-        lines = [line for line in (stderr or stdout or "").splitlines() if line.strip()]
-        return lines[-1] if lines else "eksctl failed without a message"
-
-    def fail(self, error, msg=None, **extra):
-        self.module.fail_json(
-            msg=(msg + ": " if msg else "") + error.msg,
-            cmd=error.cmd,
-            rc=error.rc,
-            stdout=error.stdout,
-            stderr=error.stderr,
-            commands=self.commands,
-            **extra,
-        )
+        return super().error_message(stdout, stderr)
 
     def region_args(self):
         return ["--region", self.region] if self.region else []
@@ -148,7 +112,7 @@ class EksctlRunner:
             items = self.run(
                 ["get", "cluster", "--name", name] + self.region_args() + ["-o", "json"], record=False, expect_json=True
             )
-        except EksctlError as exc:
+        except CliError as exc:
             if NOT_FOUND_RE.search(exc.stderr or "") or NOT_FOUND_RE.search(exc.msg):
                 return None
             raise

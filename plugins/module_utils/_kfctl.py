@@ -14,7 +14,7 @@ import copy
 import os
 import re
 
-from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.kubeflow_ops.aws.plugins.module_utils._cli import CliRunner
 
 try:
     import yaml
@@ -58,16 +58,6 @@ KFCTL_COMMON_ARGS = dict(
     kubeconfig=dict(type="path", no_log=False),
     profile=dict(type="str", aliases=["aws_profile"]),
 )
-
-
-class KfctlError(Exception):
-    def __init__(self, msg, cmd=None, rc=None, stdout="", stderr=""):
-        super().__init__(msg)
-        self.msg = msg
-        self.cmd = cmd
-        self.rc = rc
-        self.stdout = stdout
-        self.stderr = stderr
 
 
 # -- output ------------------------------------------------------------------------------------------
@@ -336,53 +326,28 @@ def current_cluster_name(path):
 
 
 # -- runner -------------------------------------------------------------------------------------------
-class KfctlRunner:
-    """Runs kfctl for a module; `commands` records what ran (or would run, in check mode)."""
+class KfctlRunner(CliRunner):
+    """Runs kfctl for a module; `commands` records what ran (or would run), `log` what kfctl logged."""
+
+    tool = "kfctl"
+    path_option = "kfctl_path"
+    install_hint = "install kfctl v1.0.x-v1.2"
 
     def __init__(self, module):
-        self.module = module
-        path = module.params.get("kfctl_path")
-        if path:
-            if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-                module.fail_json(msg=f"kfctl_path {path} is not an executable file")
-            self.binary = path
-        else:
-            self.binary = module.get_bin_path("kfctl", required=False)
-            if not self.binary:
-                module.fail_json(msg="kfctl was not found on PATH; install kfctl v1.0.x-v1.2 or set kfctl_path")
-        self.commands = []
+        super().__init__(module)
         self.log = []
 
     def environ(self):
-        env = {}
+        env = super().environ()
         if self.module.params.get("kubeconfig"):
             env["KUBECONFIG"] = self.module.params["kubeconfig"]
-        if self.module.params.get("profile"):
-            env["AWS_PROFILE"] = self.module.params["profile"]
         return env
 
-    def command(self, args):
-        return [self.binary] + [to_native(a) for a in args]
+    def error_message(self, stdout, stderr):
+        return error_message(stdout, stderr)
 
-    def plan(self, args):
-        self.commands.append(self.command(args))
+    def after_run(self, stdout, stderr):
+        self.log += parse_log(stderr)
 
     def run(self, args, cwd=None):
-        cmd = self.command(args)
-        self.commands.append(cmd)
-        rc, out, err = self.module.run_command(cmd, environ_update=self.environ(), check_rc=False, cwd=cwd)
-        self.log += parse_log(err)
-        if rc != 0:
-            raise KfctlError(error_message(out, err), cmd=cmd, rc=rc, stdout=out, stderr=err)
-        return out, err
-
-    def fail(self, error, msg=None, **extra):
-        self.module.fail_json(
-            msg=(msg + ": " if msg else "") + error.msg,
-            cmd=error.cmd,
-            rc=error.rc,
-            stdout=error.stdout,
-            stderr=error.stderr,
-            commands=self.commands,
-            **extra,
-        )
+        return self.execute(args, cwd=cwd)

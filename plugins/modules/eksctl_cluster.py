@@ -130,10 +130,10 @@ except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubeflow_ops.aws.plugins.module_utils._cli import CliError
 from ansible_collections.kubeflow_ops.aws.plugins.module_utils._eksctl import (
     EKSCTL_COMMON_ARGS,
     SUPPORTED_KUBERNETES_VERSIONS,
-    EksctlError,
     EksctlRunner,
     parse_version,
     upgrade_steps,
@@ -366,7 +366,7 @@ def ensure_absent(module, runner, name, region):
         return True, None, before
     try:
         runner.run(args)
-    except EksctlError as exc:
+    except CliError as exc:
         # Deleted by someone else meanwhile: the goal is reached.
         if "No cluster found" not in exc.msg:
             raise
@@ -397,7 +397,7 @@ def main():
             changed, after, before = ensure_present(module, runner, config, name, region, version)
         else:
             changed, after, before = ensure_absent(module, runner, name, region)
-    except EksctlError as exc:
+    except CliError as exc:
         runner.fail(exc, msg=f"eksctl failed for cluster {name}")
     result = dict(changed=changed, commands=runner.commands)
     if after:

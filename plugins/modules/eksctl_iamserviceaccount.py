@@ -114,9 +114,9 @@ except ImportError:  # pragma: no cover
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubeflow_ops.aws.plugins.module_utils._cli import CliError
 from ansible_collections.kubeflow_ops.aws.plugins.module_utils._eksctl import (
     EKSCTL_COMMON_ARGS,
-    EksctlError,
     EksctlRunner,
 )
 
@@ -231,7 +231,7 @@ def main():
             "stack_name": status.get("stackName"),
             "attach_policy_arns": policies,
         }
-    except EksctlError as exc:
+    except CliError as exc:
         runner.fail(exc, msg=f"eksctl failed for service account {ns}/{name}")
     module.exit_json(changed=changed, commands=runner.commands, service_account=result)
 

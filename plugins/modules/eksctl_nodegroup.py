@@ -133,9 +133,9 @@ except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubeflow_ops.aws.plugins.module_utils._cli import CliError
 from ansible_collections.kubeflow_ops.aws.plugins.module_utils._eksctl import (
     EKSCTL_COMMON_ARGS,
-    EksctlError,
     EksctlRunner,
 )
 
@@ -348,7 +348,7 @@ def main():
         after = existing
         if plan and not module.check_mode:
             after = {g["Name"]: g for g in runner.get_nodegroups(cluster) if in_scope(module, g["Name"])}
-    except EksctlError as exc:
+    except CliError as exc:
         runner.fail(exc, msg=f"eksctl failed for the node groups of cluster {cluster}")
 
     result = dict(

@@ -215,9 +215,9 @@ except ImportError:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.kubeflow_ops.aws.plugins.module_utils._cli import CliError
 from ansible_collections.kubeflow_ops.aws.plugins.module_utils._kfctl import (
     KFCTL_COMMON_ARGS,
-    KfctlError,
     KfctlRunner,
     current_cluster_name,
     dump,
@@ -416,7 +416,7 @@ def main():
             changed, removed = ensure_absent(module, runner, desired, deployed, app_dir, target, cluster)
         else:
             changed, removed = ensure_present(module, runner, desired, deployed, app_dir, target, cluster)
-    except KfctlError as exc:
+    except CliError as exc:
         runner.fail(exc, msg=f"kfctl failed for {target}")
     for entry in runner.log:
         if entry["level"] == "warning":

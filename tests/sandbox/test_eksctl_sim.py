@@ -888,7 +888,8 @@ def test_delete_cluster_removes_everything(sim, kube_api):
 
 def test_simulated_time_and_timeouts(sim):
     path = sim.config(cluster_doc(managed=[CPU_NG]))
-    scale = 0.002  # 15 min -> 1.8 s, 4 min -> 0.48 s
+    # 15 min -> 4.5 s, 4 min -> 1.2 s: long enough that a busy machine still sees CREATING first.
+    scale = 0.005
     started = time.monotonic()
     proc = sim.popen("create", "cluster", "-f", path, env={"EKSCTL_SIM_TIME_SCALE": str(scale)})
     status = None

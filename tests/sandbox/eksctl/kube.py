@@ -13,11 +13,9 @@ import json
 import os
 import random
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
+from ..kube_http import KubeHttp, KubeHttpError
 from . import catalog
 from .common import EksctlError
 
@@ -37,73 +35,17 @@ def kube_url() -> str | None:
     return url.rstrip("/") or None
 
 
-class KubeError(EksctlError):
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
+class KubeError(KubeHttpError, EksctlError):
+    """A Kubernetes API failure, reported the way eksctl reports its errors."""
 
 
-class Kube:
-    """Plain HTTP JSON calls to the Kubernetes API (no client library: the stand-in is tiny)."""
+class Kube(KubeHttp):
+    """The simulator's calls to the Kubernetes API (plain HTTP JSON, see tests/sandbox/kube_http.py)."""
+
+    error_class = KubeError
 
     def __init__(self, url: str):
-        self.url = url
-        self.token = os.environ.get(KUBE_TOKEN_ENV, "eksctl-sim")
-
-    def call(self, method, path, body=None, content_type="application/json"):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        request.add_header("Accept", "application/json")
-        request.add_header("Authorization", f"Bearer {self.token}")
-        if data is not None:
-            request.add_header("Content-Type", content_type)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-                return json.loads(raw) if raw else {}
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()
-            try:
-                message = json.loads(raw).get("message") or raw.decode(errors="replace")
-            except ValueError:
-                message = raw.decode(errors="replace")
-            raise KubeError(exc.code, message) from None
-        except OSError as exc:
-            raise KubeError(0, f'Get "{self.url}{path}": {exc}') from None
-
-    def get(self, path):
-        try:
-            return self.call("GET", path)
-        except KubeError as exc:
-            if exc.status == 404:
-                return None
-            raise
-
-    def items(self, path):
-        found = self.get(path)
-        return (found or {}).get("items") or []
-
-    def delete(self, path):
-        try:
-            self.call("DELETE", path)
-            return True
-        except KubeError as exc:
-            if exc.status == 404:
-                return False
-            raise
-
-    def merge_patch(self, path, body):
-        return self.call("PATCH", path, body, "application/merge-patch+json")
-
-    def ensure_namespace(self, name):
-        if self.get(f"/api/v1/namespaces/{name}") is None:
-            try:
-                self.call(
-                    "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-                )
-            except KubeError as exc:
-                if exc.status != 409:
-                    raise
+        super().__init__(url, os.environ.get(KUBE_TOKEN_ENV, "eksctl-sim"))
 
     # -- nodes ----------------------------------------------------------------------------------
     def nodes(self, cluster, nodegroup=None):

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
 
 import yaml
+
+from ..kube_http import KubeHttp, KubeHttpError
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
-class KubeError(Exception):
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
+class KubeError(KubeHttpError):
+    """A Kubernetes API or kubeconfig failure, with kubectl-like texts."""
 
 
 def kubeconfig_path():
@@ -52,49 +50,13 @@ def current_context():
     return ctx.get("cluster"), cluster["server"].rstrip("/"), user.get("token")
 
 
-class Kube:
+class Kube(KubeHttp):
+    error_class = KubeError
+
     def __init__(self):
-        self.cluster_name, self.url, self.token = current_context()
+        self.cluster_name, url, token = current_context()
+        super().__init__(url, token)
         self._discovery = {}
-
-    def call(self, method, path, body=None, content_type="application/json"):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        request.add_header("Accept", "application/json")
-        if self.token:
-            request.add_header("Authorization", f"Bearer {self.token}")
-        if data is not None:
-            request.add_header("Content-Type", content_type)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-                return json.loads(raw) if raw else {}
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()
-            try:
-                message = json.loads(raw).get("message") or raw.decode(errors="replace")
-            except ValueError:
-                message = raw.decode(errors="replace")
-            raise KubeError(exc.code, message) from None
-        except OSError as exc:
-            raise KubeError(0, f'Get "{self.url}{path}": {exc}') from None
-
-    def get(self, path):
-        try:
-            return self.call("GET", path)
-        except KubeError as exc:
-            if exc.status == 404:
-                return None
-            raise
-
-    def delete(self, path):
-        try:
-            self.call("DELETE", path)
-            return True
-        except KubeError as exc:
-            if exc.status == 404:
-                return False
-            raise
 
     # -- objects ---------------------------------------------------------------------------------------
     def resource(self, api_version, kind):
@@ -135,17 +97,6 @@ class Kube:
             return "unchanged"
         self.call("PATCH", self.path(obj), wanted, "application/merge-patch+json")
         return "configured"
-
-    def ensure_namespace(self, name):
-        if self.get(f"/api/v1/namespaces/{name}") is not None:
-            return False
-        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-        try:
-            self.call("POST", "/api/v1/namespaces", body)
-        except KubeError as exc:
-            if exc.status != 409:
-                raise
-        return True
 
     def delete_object(self, obj):
         try:
