@@ -8,18 +8,19 @@ import pytest
 
 from tests.sandbox.k8s import KubeSandbox
 from tests.sandbox.playbook import playbook_env
-from tests.sandbox.scenario import EKSCTL_SIMULATOR, KUBE_CONTROLLERS, platform_env
+from tests.sandbox.scenario import EKSCTL_SIMULATOR, KUBE_CONTROLLERS, kube_env, platform_env
 
 EKSCTL = EKSCTL_SIMULATOR
 
 _KUBE = None
 
 
-def platform_kube() -> KubeSandbox:
-    """The Kubernetes stand-in of this test process, with the GPU node controller (started on first use)."""
+def platform_kube(aws_env: dict | None = None) -> KubeSandbox:
+    """The Kubernetes stand-in of this test process, with the GPU node and platform controllers (ALBs and
+    models in the sandbox AWS of `aws_env`); started on first use."""
     global _KUBE  # pylint: disable=global-statement
     if _KUBE is None or _KUBE.proc is None or _KUBE.proc.poll() is not None:
-        _KUBE = KubeSandbox(controllers=KUBE_CONTROLLERS).start()
+        _KUBE = KubeSandbox(controllers=KUBE_CONTROLLERS, env=kube_env(aws_env or {})).start()
         atexit.register(_KUBE.__exit__)
     return _KUBE
 
@@ -30,9 +31,9 @@ def sandbox_platform_env(aws_env: dict, kube: KubeSandbox, kubeconfig, time_scal
 
 
 @pytest.fixture
-def sandbox_kube():
+def sandbox_kube(moto_server):
     """A clean Kubernetes stand-in (the simulator's cluster API) for one test."""
-    kube = platform_kube()
+    kube = platform_kube(moto_server.env())
     kube.reset()
     return kube
 

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.sandbox.aws import MotoSandbox  # noqa: E402
 from tests.sandbox.k8s import KubeSandbox  # noqa: E402
 from tests.sandbox.playbook import playbook_env, run_playbook  # noqa: E402
-from tests.sandbox.scenario import KUBE_CONTROLLERS, inventory_of_auth, platform_env  # noqa: E402
+from tests.sandbox.scenario import KUBE_CONTROLLERS, inventory_of_auth, kube_env, platform_env  # noqa: E402
 
 DOMAIN = "platform.example.com"
 REGION = "us-west-2"
@@ -90,7 +90,7 @@ def main() -> int:
     args = parser.parse_args()
 
     with MotoSandbox(acm_validation_wait=args.acm_wait) as sandbox, KubeSandbox(
-        controllers=KUBE_CONTROLLERS
+        controllers=KUBE_CONTROLLERS, env=kube_env(sandbox.env(), args.time_scale)
     ) as kube, tempfile.TemporaryDirectory(prefix="kfops-demo-") as tmp:
         print(f"sandbox AWS (moto) on {sandbox.url}, Kubernetes stand-in on {kube.url}", flush=True)
         sandbox_env = platform_env(sandbox.env(), kube.url, Path(tmp) / "kubeconfig", args.time_scale)

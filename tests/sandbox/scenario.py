@@ -73,8 +73,39 @@ def inventory_of_auth(env: dict, domain: str, region: str) -> dict:
 
 
 EKSCTL_SIMULATOR = Path(__file__).resolve().parent / "bin" / "eksctl"
-# GPU nodes advertise nvidia.com/gpu once a device plugin DaemonSet fits them.
-KUBE_CONTROLLERS = ("tests.sandbox.eksctl.k8s_gpu",)
+# GPU nodes advertise nvidia.com/gpu once a device plugin DaemonSet fits them; ALB-class Ingresses get
+# a load balancer in the sandbox AWS, Knative Services and InferenceServices become Ready.
+KUBE_CONTROLLERS = ("tests.sandbox.eksctl.k8s_gpu", "tests.sandbox.k8s_platform")
+
+# How long AWS takes, in seconds, for what the Kubernetes stand-in's platform controllers do.
+ALB_PROVISION_SECONDS = 180
+ALB_DELETE_SECONDS = 30
+SERVING_READY_SECONDS = 60
+
+
+def kube_env(aws_env: dict, time_scale: float = 0.0) -> dict:
+    """The Kubernetes stand-in's environment: where the sandbox AWS is (for tests.sandbox.k8s_platform)
+    and how long load balancers and model servers take at this time scale (0 = at once)."""
+    env = {
+        name: aws_env[name]
+        for name in (
+            "AWS_ENDPOINT_URL",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+        )
+        if name in aws_env
+    }
+    env.update(
+        KUBE_SANDBOX_ALB_DELAY=str(ALB_PROVISION_SECONDS * time_scale),
+        KUBE_SANDBOX_ALB_DELETE_DELAY=str(ALB_DELETE_SECONDS * time_scale),
+        KUBE_SANDBOX_SERVING_DELAY=str(SERVING_READY_SECONDS * time_scale),
+    )
+    return env
 
 
 def platform_env(aws_env: dict, kube_url: str, kubeconfig, time_scale: float = 0.0) -> dict:
