@@ -10,11 +10,11 @@ from tests.unit.plugins.modules.kfctl_fixtures import FakeKfctl
 
 @pytest.fixture
 def eksctl(tmp_path, monkeypatch):
-    """A scripted eksctl binary (see fake_eksctl.py); `eksctl.path` is what modules get as `binary`."""
+    """A scripted eksctl binary (see fake_cli.py); `eksctl.path` is what modules get as `binary`."""
     return FakeEksctl(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def kfctl(tmp_path, monkeypatch):
-    """A scripted kfctl binary (see fake_kfctl.py); `kfctl.path` is what the kfctl module gets as kfctl_path."""
+    """A scripted kfctl binary (see fake_cli.py); `kfctl.path` is what the kfctl module gets as kfctl_path."""
     return FakeKfctl(tmp_path, monkeypatch)

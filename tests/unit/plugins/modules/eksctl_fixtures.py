@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
-FAKE = Path(__file__).with_name("fake_eksctl.py")
+from tests.unit.plugins.modules.fake_cli import FakeCli
 
 CLUSTER_KEYS = [
     "AccessConfig", "Arn", "CertificateAuthority", "ClientRequestToken", "ComputeConfig", "ConnectorConfig",
@@ -64,32 +62,9 @@ NOT_FOUND = (
 )
 
 
-class FakeEksctl:
+class FakeEksctl(FakeCli):
     def __init__(self, tmp_path, monkeypatch):
-        self.script = tmp_path / "script.json"
-        self.log = tmp_path / "argv.log"
-        self.entries = []
-        # A wrapper, so the fake runs under this interpreter and needs no shebang of its own.
-        wrapper = tmp_path / "eksctl"
-        wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
-        wrapper.chmod(0o755)
-        self.path = str(wrapper)
-        monkeypatch.setenv("FAKE_EKSCTL_SCRIPT", str(self.script))
-        monkeypatch.setenv("FAKE_EKSCTL_LOG", str(self.log))
-        self.save()
-
-    def answer(self, match, stdout="", stderr="", rc=0, once=False):
-        self.entries.append(dict(match=match, stdout=stdout, stderr=stderr, rc=rc, once=once))
-        self.save()
-
-    def save(self):
-        self.script.write_text(json.dumps(self.entries))
-
-    @property
-    def calls(self):
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
+        super().__init__("eksctl", tmp_path, monkeypatch)
 
     def mutating_calls(self):
         return [

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import copy
-import json
-import sys
-from pathlib import Path
 
-FAKE = Path(__file__).with_name("fake_kfctl.py")
+from tests.unit.plugins.modules.fake_cli import FakeCli
 
 CERT_ARN = "arn:aws:acm:us-west-2:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 POOL_ARN = "arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_AbCdEfGhI"
@@ -107,35 +104,6 @@ def failure_v12(message):
     return f"kfctl exited with error: {message}", f"Error: {message}\n{USAGE}\n"
 
 
-class FakeKfctl:
+class FakeKfctl(FakeCli):
     def __init__(self, tmp_path, monkeypatch):
-        self.script = tmp_path / "kfctl-script.json"
-        self.log = tmp_path / "kfctl-argv.log"
-        self.entries = []
-        # A wrapper, so the fake runs under this interpreter and needs no shebang of its own.
-        wrapper = tmp_path / "kfctl"
-        wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
-        wrapper.chmod(0o755)
-        self.path = str(wrapper)
-        monkeypatch.setenv("FAKE_KFCTL_SCRIPT", str(self.script))
-        monkeypatch.setenv("FAKE_KFCTL_LOG", str(self.log))
-        self.save()
-
-    def answer(self, match, stdout="", stderr="", rc=0, once=False, update=None, mkdirs=None):
-        self.entries.append(
-            dict(match=match, stdout=stdout, stderr=stderr, rc=rc, once=once, update=update, mkdirs=mkdirs)
-        )
-        self.save()
-
-    def save(self):
-        self.script.write_text(json.dumps(self.entries))
-
-    @property
-    def invocations(self):
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
-
-    @property
-    def calls(self):
-        return [i["argv"] for i in self.invocations]
+        super().__init__("kfctl", tmp_path, monkeypatch)
