@@ -56,7 +56,8 @@ def assert_nothing_created(env):
     assert [r for r in root_records(env) if r["Name"] == DOMAIN + "."] == []
 
 
-def test_auth_layer_converges_twice_then_tears_down(sandbox_env):
+def test_platform_converges_twice_then_tears_down(sandbox_env):
+    """site.yml builds auth + cluster + GPU nodes; the auth layer is checked here, the others in their own tests."""
     env = sandbox_env
     first = run_playbook("site.yml", env)
     assert first.rc == 0, first.output[-4000:]
@@ -118,17 +119,6 @@ def test_auth_layer_converges_twice_then_tears_down(sandbox_env):
     assert plan.rc == 0, plan.output[-4000:]
     assert plan.changed == 0, plan.output[-6000:]
 
-    # Once a later layer owns the apex (the kubeflow role points it at the ALB), auth leaves it alone.
-    zone_id = found["zones"][0]["Id"]
-    set_apex(env, zone_id, "192.0.2.10")
-    third = run_playbook("playbooks/auth.yml", env)
-    assert third.rc == 0, third.output[-4000:]
-    assert third.changed == 0, third.output[-6000:]
-    assert record_map(inventory_of_auth(env, DOMAIN, REGION))[(DOMAIN + ".", "A")]["ResourceRecords"] == [
-        {"Value": "192.0.2.10"}
-    ]
-    set_apex(env, zone_id, "127.0.0.1")
-
     down = run_playbook("playbooks/teardown.yml", env)
     assert down.rc == 0, down.output[-4000:]
     assert_nothing_created(env)
@@ -145,24 +135,7 @@ def test_plan_on_a_fresh_account_writes_nothing(sandbox_env):
     assert_nothing_created(sandbox_env)
 
 
-def test_secrets_never_printed_even_at_vvv(sandbox_env):
-    # The auth layer is where the secrets are; the whole platform at -vvv is too slow for every run.
-    run = run_playbook("playbooks/auth.yml", sandbox_env, args=["-vvv"])
-    assert run.rc == 0, run.output[-4000:]
-    found = inventory_of_auth(sandbox_env, DOMAIN, REGION)
-    pool_id = found["pools"][0]["Id"]
-    idp = client(sandbox_env, "cognito-idp")
-    client_id = found["clients"][pool_id][0]["ClientId"]
-    secret = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]["ClientSecret"]
-    assert secret and secret not in run.output
-    assert TEMP_PASSWORD not in run.output
-    # The output is really verbose (module invocations are shown), so the check means something.
-    assert "module_args" in run.output or "invocation" in run.output
-
-
-def test_discover_finds_the_same_outputs(sandbox_env, tmp_path):
-    converge = run_playbook("playbooks/auth.yml", sandbox_env)
-    assert converge.rc == 0, converge.output[-4000:]
+def discover_outputs(env, tmp_path):
     out = tmp_path / "outputs.json"
     playbook = tmp_path / "discover.yml"
     playbook.write_text(f"""
@@ -177,44 +150,14 @@ def test_discover_finds_the_same_outputs(sandbox_env, tmp_path):
         dest: {out}
         mode: "0600"
 """)
-    run = run_playbook(str(playbook), sandbox_env)
+    run = run_playbook(str(playbook), env)
     assert run.rc == 0, run.output[-4000:]
     assert run.changed == 1  # only the copy
-    outputs = json.loads(out.read_text())
-    found = inventory_of_auth(sandbox_env, DOMAIN, REGION)
-    pool = found["pools"][0]
-    assert outputs["user_pool_id"] == pool["Id"]
-    assert outputs["user_pool_arn"].endswith(pool["Id"])
-    assert outputs["app_client_id"] == found["clients"][pool["Id"]][0]["ClientId"]
-    assert outputs["user_pool_domain"] == f"auth.{DOMAIN}"
-    assert outputs["certificate_arn"] == found["certificates"][REGION][0]["CertificateArn"]
-    assert outputs["cognito_certificate_arn"] == found["certificates"]["us-east-1"][0]["CertificateArn"]
-    assert outputs["cloudfront_domain"]
+    return json.loads(out.read_text())
 
 
-def test_discover_fails_clearly_when_nothing_exists(sandbox_env, tmp_path):
-    playbook = tmp_path / "discover.yml"
-    playbook.write_text("""
-- hosts: kubeflow_ops
-  gather_facts: false
-  tasks:
-    - ansible.builtin.include_role:
-        name: kubeflow_ops.aws.auth
-        tasks_from: discover
-""")
-    run = run_playbook(str(playbook), sandbox_env)
-    assert run.rc != 0
-    assert "run the auth role (playbooks/auth.yml) first" in run.output
-
-
-AUTH_ABSENT = ["-e", "auth_state=absent"]
-
-
-def test_teardown_keeps_a_zone_with_foreign_records_unless_forced(sandbox_env):
-    assert run_playbook("playbooks/auth.yml", sandbox_env).rc == 0
-    found = inventory_of_auth(sandbox_env, DOMAIN, REGION)
-    zone_id = found["zones"][0]["Id"]
-    client(sandbox_env, "route53").change_resource_record_sets(
+def add_foreign_record(env, zone_id):
+    client(env, "route53").change_resource_record_sets(
         HostedZoneId=zone_id,
         ChangeBatch={
             "Changes": [
@@ -230,14 +173,73 @@ def test_teardown_keeps_a_zone_with_foreign_records_unless_forced(sandbox_env):
             ]
         },
     )
-    down = run_playbook("playbooks/auth.yml", sandbox_env, args=AUTH_ABSENT)
+
+
+AUTH_ABSENT = ["-e", "auth_state=absent"]
+
+
+def test_auth_role_alone_keeps_secrets_is_discoverable_and_respects_foreign_records(sandbox_env, tmp_path):
+    """playbooks/auth.yml on its own: no secret in -vvv output; `discover` finds what was made; a later
+    layer's apex and someone else's record survive a re-run; teardown refuses a zone with foreign
+    records unless forced."""
+    env = sandbox_env
+    run = run_playbook("playbooks/auth.yml", env, args=["-vvv"])
+    assert run.rc == 0, run.output[-4000:]
+    found = inventory_of_auth(env, DOMAIN, REGION)
+    pool = found["pools"][0]
+    client_id = found["clients"][pool["Id"]][0]["ClientId"]
+    idp = client(env, "cognito-idp")
+    secret = idp.describe_user_pool_client(UserPoolId=pool["Id"], ClientId=client_id)["UserPoolClient"]["ClientSecret"]
+    assert secret and secret not in run.output
+    assert TEMP_PASSWORD not in run.output
+    # The output is really verbose (module invocations are shown), so the check means something.
+    assert "module_args" in run.output or "invocation" in run.output
+
+    outputs = discover_outputs(env, tmp_path)
+    assert outputs["user_pool_id"] == pool["Id"]
+    assert outputs["user_pool_arn"].endswith(pool["Id"])
+    assert outputs["app_client_id"] == client_id
+    assert outputs["user_pool_domain"] == f"auth.{DOMAIN}"
+    assert outputs["certificate_arn"] == found["certificates"][REGION][0]["CertificateArn"]
+    assert outputs["cognito_certificate_arn"] == found["certificates"]["us-east-1"][0]["CertificateArn"]
+    assert outputs["cloudfront_domain"]
+    assert "client_secret" not in json.dumps(outputs)
+
+    # Once a later layer owns the apex (the kubeflow role points it at the ALB) and someone added a
+    # record, a re-run changes nothing and leaves both alone.
+    zone_id = found["zones"][0]["Id"]
+    set_apex(env, zone_id, "192.0.2.10")
+    add_foreign_record(env, zone_id)
+    again = run_playbook("playbooks/auth.yml", env)
+    assert again.rc == 0, again.output[-4000:]
+    assert again.changed == 0, again.output[-6000:]
+    records = record_map(inventory_of_auth(env, DOMAIN, REGION))
+    assert records[(DOMAIN + ".", "A")]["ResourceRecords"] == [{"Value": "192.0.2.10"}]
+    assert (f"grafana.{DOMAIN}.", "CNAME") in records
+
+    down = run_playbook("playbooks/auth.yml", env, args=AUTH_ABSENT)
     assert down.rc != 0
     assert f"grafana.{DOMAIN}. CNAME" in down.output
-    assert len(inventory_of_auth(sandbox_env, DOMAIN, REGION)["zones"]) == 1
+    assert len(inventory_of_auth(env, DOMAIN, REGION)["zones"]) == 1
 
-    forced = run_playbook("playbooks/auth.yml", sandbox_env, args=AUTH_ABSENT + ["-e", "auth_zone_force_delete=true"])
+    forced = run_playbook("playbooks/auth.yml", env, args=AUTH_ABSENT + ["-e", "auth_zone_force_delete=true"])
     assert forced.rc == 0, forced.output[-4000:]
-    assert_nothing_created(sandbox_env)
+    assert_nothing_created(env)
+
+
+def test_discover_fails_clearly_when_nothing_exists(sandbox_env, tmp_path):
+    playbook = tmp_path / "discover.yml"
+    playbook.write_text("""
+- hosts: kubeflow_ops
+  gather_facts: false
+  tasks:
+    - ansible.builtin.include_role:
+        name: kubeflow_ops.aws.auth
+        tasks_from: discover
+""")
+    run = run_playbook(str(playbook), sandbox_env)
+    assert run.rc != 0
+    assert "run the auth role (playbooks/auth.yml) first" in run.output
 
 
 @pytest.mark.parametrize("manual", [False, True])
