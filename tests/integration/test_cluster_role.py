@@ -60,6 +60,10 @@ def eksctl_commands(output, verb):
     return found
 
 
+def namespaces(kube):
+    return [n["metadata"]["name"] for n in kube.objects(kind="Namespace")]
+
+
 def extra_vars(**values):
     return ["-e", json.dumps(values)]
 
@@ -126,7 +130,12 @@ def test_cluster_converges_scales_upgrades_prunes_and_tears_down(cluster_env, sa
         dict(CPU, desired_capacity=3),
         {"name": "cpu-extra", "instance_type": "m5.large", "min_size": 1, "max_size": 2},
     ]
-    grow = run_playbook("playbooks/cluster.yml", env, args=["-v"] + extra_vars(kubeflow_ops_node_groups=groups))
+    # The dashboard is switched on in the same run (and off again in the next).
+    grow = run_playbook(
+        "playbooks/cluster.yml",
+        env,
+        args=["-v"] + extra_vars(kubeflow_ops_node_groups=groups, kubeflow_ops_cluster_dashboard=True),
+    )
     assert grow.rc == 0, grow.output[-6000:]
     assert [c[:2] for c in eksctl_commands(grow.output, ("scale", "nodegroup"))] == [["scale", "nodegroup"]]
     assert "cpu" in eksctl_commands(grow.output, ("scale", "nodegroup"))[0]
@@ -137,6 +146,8 @@ def test_cluster_converges_scales_upgrades_prunes_and_tears_down(cluster_env, sa
     )
     assert nodegroups(env)["cpu"]["scalingConfig"]["desiredSize"] == 3
     assert f"eksctl-{CLUSTER}-nodegroup-cpu-extra" in live_stacks(env)
+    assert "kubernetes-dashboard" in namespaces(sandbox_kube)
+    assert "eks-admin" in [b["metadata"]["name"] for b in sandbox_kube.objects(kind="ClusterRoleBinding")]
 
     # cpu-extra left out without prune: kept, with a warning; the version goes up one minor step.
     bump = run_playbook(
@@ -152,6 +163,9 @@ def test_cluster_converges_scales_upgrades_prunes_and_tears_down(cluster_env, sa
     upgrades = eksctl_commands(bump.output, ("upgrade", "cluster"))
     assert len(upgrades) == 1 and upgrades[0][upgrades[0].index("--version") + 1] == "1.34"
     assert client(env, "eks").describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.34"
+    # The dashboard is off again (the inventory default): removed, with its cluster-admin binding.
+    assert "kubernetes-dashboard" not in namespaces(sandbox_kube)
+    assert "eks-admin" not in [b["metadata"]["name"] for b in sandbox_kube.objects(kind="ClusterRoleBinding")]
 
     # With prune: drained, then deleted.
     prune = run_playbook(
