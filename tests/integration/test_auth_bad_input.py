@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import boto3
 
 from tests.integration.test_auth_role import REGION, assert_nothing_created
-from tests.sandbox.playbook import run_playbook
+from tests.sandbox.playbook import run_failure_cases, run_playbook, unmet_expectations
 
 # case name -> (extra vars for the role, a piece of the expected message)
 CASES = {
@@ -52,43 +50,12 @@ CASES = {
 
 
 def test_each_bad_input_fails_clearly_and_changes_nothing(sandbox_env, tmp_path):
-    out = tmp_path / "results.json"
-    plays = ["- hosts: kubeflow_ops", "  gather_facts: false", "  vars:", "    results: {}", "  tasks:"]
-    for index, (name, (role_vars, _expected)) in enumerate(CASES.items()):
-        plays += [
-            f"    - name: case {index}",
-            "      block:",
-            "        - ansible.builtin.include_role:",
-            "            name: kubeflow_ops.aws.auth",
-            f"          vars: {json.dumps(role_vars)}",
-            "        - ansible.builtin.set_fact:",
-            f"            results: \"{{{{ results | combine({{'{name}': 'NO FAILURE'}}) }}}}\"",
-            "      rescue:",
-            "        - ansible.builtin.set_fact:",
-            f"            results: \"{{{{ results | combine({{'{name}': failure}}) }}}}\"",
-            "          vars:",
-            # a failed loop item carries its own message; the task's is then "One or more items failed"
-            "            failure: >-",
-            "              {{ ansible_failed_result.msg | default('') | string }}",
-            "              {{ ansible_failed_result.results | default([]) | selectattr('failed', 'defined')",
-            "                 | selectattr('failed') | map(attribute='msg') | map('string') | join(' | ') }}",
-        ]
-    plays += [
-        "    - ansible.builtin.copy:",
-        '        content: "{{ results | to_json }}"',
-        f"        dest: {out}",
-        '        mode: "0600"',
-    ]
-    playbook = tmp_path / "bad_input.yml"
-    playbook.write_text("\n".join(plays) + "\n")
-    run = run_playbook(str(playbook), sandbox_env)
-    assert run.rc == 0, run.output[-4000:]
-    results = json.loads(out.read_text())
-    problems = []
-    for name, (_role_vars, expected) in CASES.items():
-        message = results.get(name, "<not run>")
-        if expected not in message:
-            problems.append(f"{name}: expected {expected!r} in {message!r}")
+    results = run_failure_cases(
+        {name: ("kubeflow_ops.aws.auth", role_vars) for name, (role_vars, _expected) in CASES.items()},
+        sandbox_env,
+        tmp_path,
+    )
+    problems = unmet_expectations(results, {name: expected for name, (_vars, expected) in CASES.items()})
     assert not problems, "\n".join(problems)
     assert len(CASES) >= 15
     assert_nothing_created(sandbox_env)

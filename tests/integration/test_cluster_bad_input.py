@@ -10,7 +10,7 @@ import subprocess
 import boto3
 
 from tests.integration.conftest import EKSCTL
-from tests.sandbox.playbook import run_playbook
+from tests.sandbox.playbook import run_failure_cases, unmet_expectations
 
 REGION = "us-west-2"
 CLUSTER = "kf-sandbox"  # inventories/sandbox
@@ -153,43 +153,14 @@ def test_each_bad_input_fails_clearly_before_eksctl_changes_anything(sandbox_env
         "cluster": client(sandbox_env, "eks").describe_cluster(name=CLUSTER)["cluster"]["version"],
     }
     assert before["stacks"] == [f"eksctl-{CLUSTER}-cluster"]
-    out = tmp_path / "results.json"
-    plays = ["- hosts: kubeflow_ops", "  gather_facts: false", "  vars:", "    results: {}", "  tasks:"]
-    for index, (name, (role, role_vars, _expected)) in enumerate(CASES.items()):
-        plays += [
-            f"    - name: case {index}",
-            "      block:",
-            "        - ansible.builtin.include_role:",
-            f"            name: kubeflow_ops.aws.{role}",
-            f"          vars: {json.dumps(role_vars)}",
-            "        - ansible.builtin.set_fact:",
-            f"            results: \"{{{{ results | combine({{'{name}': 'NO FAILURE'}}) }}}}\"",
-            "      rescue:",
-            "        - ansible.builtin.set_fact:",
-            f"            results: \"{{{{ results | combine({{'{name}': failure}}) }}}}\"",
-            "          vars:",
-            "            failure: >-",
-            "              {{ ansible_failed_result.msg | default('') | string }}",
-            "              {{ ansible_failed_result.results | default([]) | selectattr('failed', 'defined')",
-            "                 | selectattr('failed') | map(attribute='msg') | map('string') | join(' | ') }}",
-        ]
-    plays += [
-        "    - ansible.builtin.copy:",
-        '        content: "{{ results | to_json }}"',
-        f"        dest: {out}",
-        '        mode: "0600"',
-    ]
-    playbook = tmp_path / "bad_input.yml"
-    playbook.write_text("\n".join(plays) + "\n")
     # The cluster role's check of the existing cluster passes (1.31 as in the inventory) unless a case changes it.
-    run = run_playbook(str(playbook), sandbox_env, args=["-e", "kubeflow_ops_kubernetes_version=1.31"])
-    assert run.rc == 0, run.output[-4000:]
-    results = json.loads(out.read_text())
-    problems = []
-    for name, (_role, _vars, expected) in CASES.items():
-        message = results.get(name, "<not run>")
-        if expected not in message:
-            problems.append(f"{name}: expected {expected!r} in {message!r}")
+    results = run_failure_cases(
+        {name: (f"kubeflow_ops.aws.{role}", role_vars) for name, (role, role_vars, _expected) in CASES.items()},
+        sandbox_env,
+        tmp_path,
+        args=["-e", "kubeflow_ops_kubernetes_version=1.31"],
+    )
+    problems = unmet_expectations(results, {name: expected for name, (_role, _vars, expected) in CASES.items()})
     assert not problems, "\n".join(problems)
     assert len(CASES) >= 15
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -76,3 +77,51 @@ def run_playbook(
     rc = proc.wait(timeout=timeout)
     output = "".join(lines)
     return PlaybookRun(rc=rc, output=output, seconds=time.monotonic() - start, recap=parse_recap(output))
+
+
+def run_failure_cases(cases: dict, env: dict, workdir: Path, args=()) -> dict:
+    """Run each case {name: (role, role_vars)} in one playbook run, each in block/rescue, and return
+    {name: failure message} ('NO FAILURE' when the role passed). One ansible-playbook start for all
+    the cases keeps bad-input tests fast; a rescued failure does not stop the next case."""
+    out = Path(workdir) / "failure_results.json"
+    lines = ["- hosts: kubeflow_ops", "  gather_facts: false", "  vars:", "    results: {}", "  tasks:"]
+    for index, (name, (role, role_vars)) in enumerate(cases.items()):
+        assert "'" not in name and '"' not in name, f"case names are quoted in Jinja: {name}"
+        lines += [
+            f"    - name: case {index}",
+            "      block:",
+            "        - ansible.builtin.include_role:",
+            f"            name: {role}",
+            f"          vars: {json.dumps(role_vars)}",
+            "        - ansible.builtin.set_fact:",
+            f"            results: \"{{{{ results | combine({{'{name}': 'NO FAILURE'}}) }}}}\"",
+            "      rescue:",
+            "        - ansible.builtin.set_fact:",
+            f"            results: \"{{{{ results | combine({{'{name}': failure}}) }}}}\"",
+            "          vars:",
+            # a failed loop item carries its own message; the task's is then "One or more items failed"
+            "            failure: >-",
+            "              {{ ansible_failed_result.msg | default('') | string }}",
+            "              {{ ansible_failed_result.results | default([]) | selectattr('failed', 'defined')",
+            "                 | selectattr('failed') | map(attribute='msg') | map('string') | join(' | ') }}",
+        ]
+    lines += [
+        "    - ansible.builtin.copy:",
+        '        content: "{{ results | to_json }}"',
+        f"        dest: {out}",
+        '        mode: "0600"',
+    ]
+    playbook = Path(workdir) / "failure_cases.yml"
+    playbook.write_text("\n".join(lines) + "\n")
+    run = run_playbook(str(playbook), env, args=args)
+    assert run.rc == 0, run.output[-4000:]
+    return json.loads(out.read_text())
+
+
+def unmet_expectations(results: dict, expected: dict) -> list[str]:
+    """Cases whose failure message lacks the expected piece, as readable lines."""
+    return [
+        f"{name}: expected {piece!r} in {results.get(name, '<not run>')!r}"
+        for name, piece in expected.items()
+        if piece not in results.get(name, "<not run>")
+    ]
