@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -137,8 +138,6 @@ def task_results(out: dict) -> list:
 
 
 def _seconds(stamp: str) -> float:
-    from datetime import datetime  # pylint: disable=import-outside-toplevel
-
     return datetime.fromisoformat(stamp.rstrip("Z")).timestamp()
 
 
