@@ -4,13 +4,8 @@ that compare with it (version jumps, a region change, a delete without confirmat
 
 from __future__ import annotations
 
-import json
-import subprocess
-
-import boto3
-
-from tests.integration.conftest import EKSCTL
 from tests.sandbox.playbook import run_failure_cases, unmet_expectations
+from tests.sandbox.scenario import aws_client, existing_cluster, live_stacks
 
 REGION = "us-west-2"
 CLUSTER = "kf-sandbox"  # inventories/sandbox
@@ -112,45 +107,11 @@ CASES = {
 }
 
 
-def client(env, service, region=REGION):
-    return boto3.client(service, region_name=region, endpoint_url=env["AWS_ENDPOINT_URL"])
-
-
-def stacks(env):
-    cfn = client(env, "cloudformation")
-    return sorted(
-        s["StackName"]
-        for page in cfn.get_paginator("list_stacks").paginate()
-        for s in page["StackSummaries"]
-        if s["StackStatus"] != "DELETE_COMPLETE"
-    )
-
-
-def existing_cluster(env, tmp_path):
-    config = tmp_path / "existing.json"
-    config.write_text(
-        json.dumps(
-            {
-                "apiVersion": "eksctl.io/v1alpha5",
-                "kind": "ClusterConfig",
-                "metadata": {"name": CLUSTER, "region": REGION, "version": "1.31"},
-                "iam": {"withOIDC": True},
-            }
-        )
-    )
-    subprocess.run(
-        [str(EKSCTL), "create", "cluster", "-f", str(config), "--without-nodegroup", "--write-kubeconfig=false"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-
 def test_each_bad_input_fails_clearly_before_eksctl_changes_anything(sandbox_env, sandbox_kube, tmp_path):
-    existing_cluster(sandbox_env, tmp_path)
+    existing_cluster(sandbox_env, tmp_path, CLUSTER, REGION, "1.31", oidc=True)
     before = {
-        "stacks": stacks(sandbox_env),
-        "cluster": client(sandbox_env, "eks").describe_cluster(name=CLUSTER)["cluster"]["version"],
+        "stacks": live_stacks(sandbox_env),
+        "cluster": aws_client(sandbox_env, "eks").describe_cluster(name=CLUSTER)["cluster"]["version"],
     }
     assert before["stacks"] == [f"eksctl-{CLUSTER}-cluster"]
     # The cluster role's check of the existing cluster passes (1.31 as in the inventory) unless a case changes it.
@@ -165,10 +126,10 @@ def test_each_bad_input_fails_clearly_before_eksctl_changes_anything(sandbox_env
     assert len(CASES) >= 15
 
     # Nothing was created, scaled, upgraded or deleted.
-    assert stacks(sandbox_env) == before["stacks"]
-    assert client(sandbox_env, "eks").describe_cluster(name=CLUSTER)["cluster"]["version"] == before["cluster"]
-    assert client(sandbox_env, "eks").list_nodegroups(clusterName=CLUSTER)["nodegroups"] == []
-    assert client(sandbox_env, "eks", "eu-west-1").list_clusters()["clusters"] == []
-    iam = client(sandbox_env, "iam")
+    assert live_stacks(sandbox_env) == before["stacks"]
+    assert aws_client(sandbox_env, "eks").describe_cluster(name=CLUSTER)["cluster"]["version"] == before["cluster"]
+    assert aws_client(sandbox_env, "eks").list_nodegroups(clusterName=CLUSTER)["nodegroups"] == []
+    assert aws_client(sandbox_env, "eks", "eu-west-1").list_clusters()["clusters"] == []
+    iam = aws_client(sandbox_env, "iam")
     assert [p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]] == []
     assert sandbox_kube.objects(kind="Deployment") == [] and sandbox_kube.objects(kind="DaemonSet") == []

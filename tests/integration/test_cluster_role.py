@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import re
 
-import boto3
 import pytest
 
 from tests.sandbox.playbook import run_playbook
+from tests.sandbox.scenario import aws_client, live_stacks
 
 REGION = "us-west-2"
 CLUSTER = "kf-sandbox"  # inventories/sandbox
@@ -24,22 +24,8 @@ TIME_SCALE = 1 / 600
 CPU = {"name": "cpu", "instance_type": "m5.xlarge", "min_size": 1, "max_size": 4, "desired_capacity": 2}
 
 
-def client(env, service, region=REGION):
-    return boto3.client(service, region_name=region, endpoint_url=env["AWS_ENDPOINT_URL"])
-
-
-def live_stacks(env, region=REGION):
-    cfn = client(env, "cloudformation", region)
-    return sorted(
-        s["StackName"]
-        for page in cfn.get_paginator("list_stacks").paginate()
-        for s in page["StackSummaries"]
-        if s["StackStatus"] != "DELETE_COMPLETE"
-    )
-
-
 def nodegroups(env):
-    eks = client(env, "eks")
+    eks = aws_client(env, "eks")
     return {
         name: eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName=name)["nodegroup"]
         for name in eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"]
@@ -87,20 +73,20 @@ def test_cluster_converges_scales_upgrades_prunes_and_tears_down(cluster_env, sa
     assert f"eksctl-{CLUSTER}-nodegroup-cpu" in stacks
     assert f"eksctl-{CLUSTER}-addon-iamserviceaccount-kube-system-aws-load-balancer-controller" in stacks
     assert len(eksctl_commands(first.output, ("create", "cluster"))) == 1
-    cluster = client(env, "eks").describe_cluster(name=CLUSTER)["cluster"]
+    cluster = aws_client(env, "eks").describe_cluster(name=CLUSTER)["cluster"]
     assert cluster["version"] == "1.33"
     cpu = nodegroups(env)["cpu"]
     assert cpu["scalingConfig"] == {"minSize": 1, "maxSize": 4, "desiredSize": 2}
     assert cpu["labels"]["kubeflow-ops.io/pool"] == "cpu"
     assert cpu["tags"]["kubeflow_ops:cluster"] == CLUSTER
     # OIDC provider for IRSA, the load balancer controller's policy attached to its IRSA role.
-    iam = client(env, "iam")
+    iam = aws_client(env, "iam")
     assert len(iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 1
     policies = [p for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"].startswith(CLUSTER)]
     assert [p["PolicyName"] for p in policies] == [f"{CLUSTER}-AWSLoadBalancerControllerIAMPolicy"]
     assert policies[0]["AttachmentCount"] == 1
     # Subnets tagged for load balancers.
-    subnets = client(env, "ec2").describe_subnets(
+    subnets = aws_client(env, "ec2").describe_subnets(
         Filters=[{"Name": "vpc-id", "Values": [cluster["resourcesVpcConfig"]["vpcId"]]}]
     )
     tags = [{t["Key"]: t["Value"] for t in s.get("Tags", [])} for s in subnets["Subnets"]]
@@ -162,7 +148,7 @@ def test_cluster_converges_scales_upgrades_prunes_and_tears_down(cluster_env, sa
     assert f"eksctl-{CLUSTER}-nodegroup-cpu-extra" in live_stacks(env)
     upgrades = eksctl_commands(bump.output, ("upgrade", "cluster"))
     assert len(upgrades) == 1 and upgrades[0][upgrades[0].index("--version") + 1] == "1.34"
-    assert client(env, "eks").describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.34"
+    assert aws_client(env, "eks").describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.34"
     # The dashboard is off again (the inventory default): removed, with its cluster-admin binding.
     assert "kubernetes-dashboard" not in namespaces(sandbox_kube)
     assert "eks-admin" not in [b["metadata"]["name"] for b in sandbox_kube.objects(kind="ClusterRoleBinding")]
@@ -188,9 +174,11 @@ def test_cluster_converges_scales_upgrades_prunes_and_tears_down(cluster_env, sa
     down = run_playbook("playbooks/teardown.yml", env)
     assert down.rc == 0, down.output[-6000:]
     assert live_stacks(env) == []
-    assert client(env, "eks").list_clusters()["clusters"] == []
+    assert aws_client(env, "eks").list_clusters()["clusters"] == []
     assert not [
-        p for p in client(env, "iam").list_policies(Scope="Local")["Policies"] if p["PolicyName"].startswith(CLUSTER)
+        p
+        for p in aws_client(env, "iam").list_policies(Scope="Local")["Policies"]
+        if p["PolicyName"].startswith(CLUSTER)
     ]
     assert not sandbox_kube.objects(kind="Node")
     again = run_playbook("playbooks/teardown.yml", env)

@@ -5,16 +5,14 @@ checks the GPUs, changes nothing on a second run, and with gpu_nodes_state=absen
 from __future__ import annotations
 
 import json
-import subprocess
 
-import boto3
-
-from tests.integration.conftest import EKSCTL
 from tests.sandbox.playbook import run_playbook
+from tests.sandbox.scenario import aws_client, existing_cluster, live_stacks
 
 REGION = "us-west-2"
 CLUSTER = "kf-sandbox"  # inventories/sandbox
 CA = "k8s.io/cluster-autoscaler/node-template/"
+CPU_GROUP = {"name": "cpu", "instanceType": "m5.large", "minSize": 1, "maxSize": 1}
 GPU_GROUPS = [
     {"name": "gpu-t4", "instance_type": "g4dn.xlarge", "min_size": 0, "max_size": 2, "desired_capacity": 1},
     {
@@ -28,48 +26,15 @@ GPU_GROUPS = [
 ]
 
 
-def client(env, service, region=REGION):
-    return boto3.client(service, region_name=region, endpoint_url=env["AWS_ENDPOINT_URL"])
-
-
-def stacks(env):
-    cfn = client(env, "cloudformation")
-    return sorted(
-        s["StackName"]
-        for page in cfn.get_paginator("list_stacks").paginate()
-        for s in page["StackSummaries"]
-        if s["StackStatus"] != "DELETE_COMPLETE"
-    )
-
-
-def existing_cluster_with_cpu_nodes(env, tmp_path):
-    config = tmp_path / "existing.json"
-    config.write_text(
-        json.dumps(
-            {
-                "apiVersion": "eksctl.io/v1alpha5",
-                "kind": "ClusterConfig",
-                "metadata": {"name": CLUSTER, "region": REGION, "version": "1.33"},
-                "managedNodeGroups": [{"name": "cpu", "instanceType": "m5.large", "minSize": 1, "maxSize": 1}],
-            }
-        )
-    )
-    for args in (
-        ["create", "cluster", "-f", str(config), "--without-nodegroup", "--kubeconfig", env["KUBEFLOW_OPS_KUBECONFIG"]],
-        ["create", "nodegroup", "-f", str(config)],
-    ):
-        subprocess.run([str(EKSCTL), *args], env=env, check=True, capture_output=True)
-
-
 def test_gpu_nodes_converge_check_gpus_and_remove_only_their_own(sandbox_env, sandbox_kube, tmp_path):
     env = dict(sandbox_env, EKSCTL_SIM_TIME_SCALE=str(1 / 600))
-    existing_cluster_with_cpu_nodes(env, tmp_path)
+    existing_cluster(env, tmp_path, CLUSTER, REGION, "1.33", node_groups=[CPU_GROUP])
     groups = ["-e", json.dumps({"kubeflow_ops_gpu_node_groups": GPU_GROUPS})]
 
     first = run_playbook("playbooks/gpu_nodes.yml", env, args=groups)
     assert first.rc == 0, first.output[-6000:]
     assert first.changed > 0
-    eks = client(env, "eks")
+    eks = aws_client(env, "eks")
     t4 = eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName="gpu-t4")["nodegroup"]
     a10 = eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName="gpu-a10")["nodegroup"]
     assert t4["amiType"] == "AL2023_x86_64_NVIDIA"
@@ -104,7 +69,7 @@ def test_gpu_nodes_converge_check_gpus_and_remove_only_their_own(sandbox_env, sa
 
     down = run_playbook("playbooks/gpu_nodes.yml", env, args=groups + ["-e", "gpu_nodes_state=absent"])
     assert down.rc == 0, down.output[-6000:]
-    assert stacks(env) == [f"eksctl-{CLUSTER}-cluster", f"eksctl-{CLUSTER}-nodegroup-cpu"]
+    assert live_stacks(env) == [f"eksctl-{CLUSTER}-cluster", f"eksctl-{CLUSTER}-nodegroup-cpu"]
     assert eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"] == ["cpu"]
     assert sandbox_kube.objects(kind="DaemonSet") == []
     assert {n["metadata"]["labels"].get("eks.amazonaws.com/nodegroup") for n in sandbox_kube.objects(kind="Node")} == {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import boto3
@@ -120,3 +122,41 @@ def platform_env(aws_env: dict, kube_url: str, kubeconfig, time_scale: float = 0
         EKSCTL_SIM_TIME_SCALE=str(time_scale),
     )
     return env
+
+
+def aws_client(env: dict, service: str, region: str | None = None):
+    """A boto3 client for the sandbox account (tests read back what playbooks made)."""
+    return sandbox_session(env, region).client(service, endpoint_url=env["AWS_ENDPOINT_URL"])
+
+
+def live_stacks(env: dict, region: str | None = None) -> list:
+    """Names of the CloudFormation stacks that exist (not DELETE_COMPLETE), sorted."""
+    cfn = aws_client(env, "cloudformation", region)
+    return sorted(
+        s["StackName"]
+        for page in cfn.get_paginator("list_stacks").paginate()
+        for s in page["StackSummaries"]
+        if s["StackStatus"] != "DELETE_COMPLETE"
+    )
+
+
+def existing_cluster(env: dict, workdir, name: str, region: str, version: str, node_groups=(), oidc=False):
+    """A cluster someone made before with eksctl (the simulator, called directly): control plane first,
+    then `node_groups` (ClusterConfig managedNodeGroups entries); the kubeconfig goes where the
+    environment's KUBEFLOW_OPS_KUBECONFIG says when there are node groups, nowhere otherwise."""
+    config = {
+        "apiVersion": "eksctl.io/v1alpha5",
+        "kind": "ClusterConfig",
+        "metadata": {"name": name, "region": region, "version": version},
+        "managedNodeGroups": list(node_groups),
+    }
+    if oidc:
+        config["iam"] = {"withOIDC": True}
+    path = Path(workdir) / f"existing-{name}.json"
+    path.write_text(json.dumps(config))
+    kubeconfig = ["--kubeconfig", env["KUBEFLOW_OPS_KUBECONFIG"]] if node_groups else ["--write-kubeconfig=false"]
+    commands = [["create", "cluster", "-f", str(path), "--without-nodegroup", *kubeconfig]]
+    if node_groups:
+        commands.append(["create", "nodegroup", "-f", str(path)])
+    for args in commands:
+        subprocess.run([str(EKSCTL_SIMULATOR), *args], env=env, check=True, capture_output=True)
