@@ -329,6 +329,27 @@ def test_server_side_apply_is_idempotent_tracks_owners_and_conflicts(kube):
     assert err.value.status == 400
 
 
+def test_null_fields_are_not_stored_so_a_second_apply_changes_nothing(kube):
+    """Upstream manifests carry `data: null` and `creationTimestamp: null`; the API server stores no
+    null field, so re-applying the same manifest is a no-op (the stand-in once kept them on create)."""
+    dyn = kube.dynamic_client()
+    config_maps = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "empty", "namespace": "default", "creationTimestamp": None, "labels": {"a": None}},
+        "data": None,
+    }
+    created = config_maps.server_side_apply(body=body, namespace="default", field_manager="kubeflow-ops").to_dict()
+    assert "data" not in created and created["metadata"].get("labels") in (None, {})
+    again = config_maps.server_side_apply(body=body, namespace="default", field_manager="kubeflow-ops")
+    assert again.metadata.resourceVersion == created["metadata"]["resourceVersion"]
+    posted = config_maps.create(
+        body=dict(body, metadata={"name": "posted", "namespace": "default"}), namespace="default"
+    )
+    assert "data" not in posted.to_dict()
+
+
 def test_strategic_merge_and_json_patch(kube):
     apps = client.AppsV1Api(kube.api_client())
     desired = deployment()

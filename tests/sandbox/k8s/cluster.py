@@ -30,6 +30,7 @@ from .defaults import DEFAULTERS, Invalid
 from .patch import (
     PatchError,
     apply_merge,
+    drop_nulls,
     format_path,
     from_fields_v1,
     get_path,
@@ -498,7 +499,7 @@ class Cluster:
 
     def create(self, rtype, version, namespace, body, *, manager, dry_run=False, apply_paths=None):
         with self.lock:
-            obj = self._prepare_body(rtype, version, namespace, body)
+            obj = drop_nulls(self._prepare_body(rtype, version, namespace, body))
             meta = obj["metadata"]
             if not meta.get("name"):
                 if meta.get("generateName"):

@@ -379,6 +379,15 @@ def prune_empty(obj, path) -> None:
             remove_path(obj, parent_path)
 
 
+def drop_nulls(value):
+    """A copy without null map values, as the API server stores objects (a `null` field is an unset field)."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(item) for item in value]
+    return copy.deepcopy(value)
+
+
 def apply_merge(live, applied, field: str = "", keyed: bool = True):
     """Merge an applied configuration into the live object (maps and keyed lists merge, the rest is replaced)."""
     if isinstance(applied, dict) and isinstance(live, dict):
@@ -399,9 +408,9 @@ def apply_merge(live, applied, field: str = "", keyed: bool = True):
                         result[index] = apply_merge(current, item, "", keyed)
                         break
                 else:
-                    result.append(copy.deepcopy(item))
+                    result.append(drop_nulls(item))
             return result
-    return copy.deepcopy(applied)
+    return drop_nulls(applied)
 
 
 def to_fields_v1(paths) -> dict:
