@@ -13,7 +13,7 @@ PYTEST_WORKERS ?= 2
 help:
 	@echo "make demo   - build the platform on the local sandbox twice (second run must change nothing)"
 	@echo "make test   - every check: format, lint, sanity, unit and sandbox integration tests"
-	@echo "make bench  - time a first converge and a no-op re-run of the auth layer on a fresh sandbox"
+	@echo "make bench  - first converge, no-op re-run and critical-path ratio of site.yml on fresh sandboxes (docs/performance.md)"
 
 $(STAMP): requirements.txt requirements-test.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found (set PYTHON=...)"; exit 1; }
