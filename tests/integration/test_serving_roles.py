@@ -297,16 +297,14 @@ def test_kserve_era_serves_models_twice_unchanged_then_removes_everything(
             "source": str(ARTEFACT),
         },
     ]
-    extra = [
-        "-e",
-        json.dumps(
-            {
-                "kubeflow_ops_kubeflow_era": "v1.7",
-                "kubeflow_ops_models": models,
-                "kubeflow_ops_api_tokens": [TOKEN, SECOND_TOKEN],
-            }
-        ),
-    ]
+    settings = {
+        "kubeflow_ops_kubeflow_era": "v1.7",
+        "kubeflow_ops_models": models,
+        "kubeflow_ops_api_tokens": [TOKEN, SECOND_TOKEN],
+        # As in site.yml, where the auth role ran earlier in the same playbook.
+        "auth_outputs": {"hosted_zone_id": auth["zone_id"], "certificate_arn": auth["certificate_arn"]},
+    }
+    extra = ["-e", json.dumps(settings)]
     up, down = write_playbooks(tmp_path)
     seen = len(predictor.requests())
 
@@ -362,14 +360,23 @@ def test_kserve_era_serves_models_twice_unchanged_then_removes_everything(
     keys = {b: [o["Key"] for o in s3.list_objects_v2(Bucket=b).get("Contents", [])] for b in buckets(env)}
     assert keys == {"kf-sandbox-models": ["default/sklearn-iris/model.joblib", "staging/iris-v2/model.joblib"]}
     assert local_policies(env) == [
-        "kf-sandbox-model-read-default-sklearn-iris",
-        "kf-sandbox-model-read-staging-iris-v2",
+        "kf-sandbox-models-default-models-s3-reader",
+        "kf-sandbox-models-staging-models-s3-reader",
     ]
+    iam = aws(env, "iam")
+    (staging_policy,) = [p for p in iam.list_policies(Scope="Local")["Policies"] if "staging" in p["PolicyName"]]
+    document = iam.get_policy_version(PolicyArn=staging_policy["Arn"], VersionId=staging_policy["DefaultVersionId"])
+    statements = {st["Sid"]: st for st in document["PolicyVersion"]["Document"]["Statement"]}
+    assert statements["ReadModels"]["Action"] == ["s3:GetObject"]
+    assert statements["ReadModels"]["Resource"] == ["arn:aws:s3:::kf-sandbox-models/staging/iris-v2/*"]
+    assert statements["ListModels1"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["staging/iris-v2", "staging/iris-v2/*"]}
+    }
     accounts = {
         (a["metadata"]["namespace"], a["metadata"]["name"]): a["metadata"].get("annotations", {})
         for a in sandbox_kube.objects(kind="ServiceAccount")
     }
-    for key in [("default", "sklearn-iris-s3-reader"), ("staging", "iris-v2-s3-reader")]:
+    for key in [("default", "models-s3-reader"), ("staging", "models-s3-reader")]:
         assert accounts[key]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
 
     # InferenceServices in KServe's API: a framework predictor, and a modelFormat one speaking v2.
@@ -377,7 +384,7 @@ def test_kserve_era_serves_models_twice_unchanged_then_removes_everything(
     assert {o["apiVersion"] for o in isvcs.values()} == {"serving.kserve.io/v1beta1"}
     assert isvcs["sklearn-iris"]["spec"] == {
         "predictor": {
-            "serviceAccountName": "sklearn-iris-s3-reader",
+            "serviceAccountName": "models-s3-reader",
             "sklearn": {"storageUri": "s3://kf-sandbox-models/default/sklearn-iris"},
         }
     }
@@ -471,13 +478,11 @@ def test_kfserving_era_serves_models_twice_unchanged_then_removes_everything(
     }
 
     # S3 keys in a Secret with KFServing's annotations, attached to the predictor's service account.
-    (secret,) = [s for s in sandbox_kube.objects(kind="Secret") if s["metadata"]["name"] == "sklearn-iris-s3-reader-s3"]
+    (secret,) = [s for s in sandbox_kube.objects(kind="Secret") if s["metadata"]["name"] == "models-s3-reader-s3"]
     assert secret["metadata"]["annotations"]["serving.kubeflow.org/s3-endpoint"] == f"s3.{REGION}.amazonaws.com"
     assert set(secret["data"]) == {"awsAccessKeyID", "awsSecretAccessKey"}
-    (account,) = [
-        a for a in sandbox_kube.objects(kind="ServiceAccount") if a["metadata"]["name"] == "sklearn-iris-s3-reader"
-    ]
-    assert account["secrets"] == [{"name": "sklearn-iris-s3-reader-s3"}]
+    (account,) = [a for a in sandbox_kube.objects(kind="ServiceAccount") if a["metadata"]["name"] == "models-s3-reader"]
+    assert account["secrets"] == [{"name": "models-s3-reader-s3"}]
     assert local_policies(env) == []
 
     (isvc,) = inference_services(sandbox_kube)
@@ -485,7 +490,7 @@ def test_kfserving_era_serves_models_twice_unchanged_then_removes_everything(
     assert isvc["spec"] == {
         "default": {
             "predictor": {
-                "serviceAccountName": "sklearn-iris-s3-reader",
+                "serviceAccountName": "models-s3-reader",
                 "sklearn": {"storageUri": "s3://kf-sandbox-models/default/sklearn-iris"},
             }
         }
@@ -514,3 +519,181 @@ def test_kfserving_era_serves_models_twice_unchanged_then_removes_everything(
     ] == []
     assert buckets(env) == []
     assert config_domain(sandbox_kube)["data"] == {}
+
+
+# --------------------------------------------------------------------------- bad input
+
+GOOD_URI = "s3://kf-sandbox-models/default/iris"
+SECRET_TOKENS = ["wildcard-token-0123456789*", "short-secret-tk", "spaced token 0123456789"]
+
+
+def model(**settings) -> dict:
+    return {"name": "iris", "namespace": "default", "storage_uri": GOOD_URI, **settings}
+
+
+# case name -> (role, extra vars, a piece of the expected message)
+BAD_INPUT = {
+    "knative domain not a DNS name": ("knative", {"knative_domain": "platform_example"}, "is not a DNS name"),
+    "empty header token": ("kfserving", {"kfserving_api_tokens": [""]}, "token 1 is empty"),
+    "no header token": ("kfserving", {"kfserving_api_tokens": []}, "needs at least one token"),
+    "header token with a wildcard": ("kfserving", {"kfserving_api_tokens": [SECRET_TOKENS[0]]}, "wildcards * and ?"),
+    "header token too short": (
+        "kfserving",
+        {"kfserving_api_tokens": [TOKEN, SECRET_TOKENS[1]]},
+        "token 2 has 15 characters",
+    ),
+    "header token with a space": ("kfserving", {"kfserving_api_tokens": [SECRET_TOKENS[2]]}, "token 1 has a character"),
+    "four header tokens": ("kfserving", {"kfserving_api_tokens": [TOKEN + str(i) for i in range(4)]}, "at most 3"),
+    "header name with a space": ("kfserving", {"kfserving_api_header_name": "x api key"}, "is not an HTTP header name"),
+    "unknown era": ("kfserving", {"kfserving_kubeflow_era": "v0.9"}, "kfserving_kubeflow_era"),
+    "AuthorizationPolicy in the v1.0 era": (
+        "kfserving",
+        {"kfserving_kubeflow_era": "v1.0", "kfserving_authorization_policy": True},
+        "Istio 1.1.6 with rbac.istio.io only",
+    ),
+    "certificate of another region": (
+        "kfserving",
+        {
+            "kfserving_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0c6a7d0e-7c8f-4c8e-9a39-4bb1a7e3c2f5"
+        },
+        "needs a certificate of its own region",
+    ),
+    "serving namespace without a certificate SAN (kfserving)": (
+        "kfserving",
+        {"kfserving_serving_namespaces": ["default", "staging", "research"]},
+        f"does not name *.research.{DOMAIN}",
+    ),
+    "serving namespace missing in the cluster": (
+        "kfserving",
+        {"kfserving_serving_namespaces": ["default", "ghost"]},
+        "The serving namespaces ghost do not exist in the cluster",
+    ),
+    "DNS record type": ("kfserving", {"kfserving_dns_record_type": "TXT"}, "kfserving_dns_record_type"),
+    "model name not DNS-safe": ("models", {"models_list": [model(name="Sklearn_Iris")]}, "is not DNS-safe"),
+    "model name too long": ("models", {"models_list": [model(name="i" * 46)]}, "is not DNS-safe"),
+    "gs:// storage URI": (
+        "models",
+        {"models_list": [model(storage_uri="gs://kfserving-samples/models/sklearn/iris")]},
+        "only s3://<bucket>/<prefix> (not gs://)",
+    ),
+    "serving namespace without a certificate SAN (models)": (
+        "models",
+        {"models_list": [model(namespace="research")]},
+        f"namespace research is not a serving namespace (default, staging): the certificate has no *.research.{DOMAIN}",
+    ),
+    "protocol v2 in the v1.0 era": (
+        "models",
+        {"models_kubeflow_era": "v1.0", "models_s3_credentials": S3_KEYS, "models_list": [model(protocol="v2")]},
+        "protocol v2 is KServe-only",
+    ),
+    "modelFormat in the v1.0 era": (
+        "models",
+        {"models_kubeflow_era": "v1.0", "models_s3_credentials": S3_KEYS, "models_list": [model(model_format=True)]},
+        "model_format (spec.predictor.model with modelFormat) is KServe-only",
+    ),
+    "KServe API version in the v1.0 era": (
+        "models",
+        {
+            "models_kubeflow_era": "v1.0",
+            "models_s3_credentials": S3_KEYS,
+            "models_api_version": "serving.kserve.io/v1beta1",
+        },
+        "serving.kserve.io is KServe-only",
+    ),
+    "IRSA in the v1.0 era": (
+        "models",
+        {"models_kubeflow_era": "v1.0", "models_list": [model(s3_access="irsa")]},
+        "KFServing 0.2 reads S3 with access keys only",
+    ),
+    "model listed twice in a namespace": (
+        "models",
+        {"models_list": [model(), model()]},
+        "listed twice in namespace default",
+    ),
+    "unknown framework": ("models", {"models_list": [model(framework="caffe")]}, "unknown framework caffe"),
+    "protocol the framework does not speak": (
+        "models",
+        {"models_list": [model(framework="triton")]},
+        "framework triton speaks v2, not v1",
+    ),
+    "bucket name invalid": (
+        "models",
+        {"models_list": [model(storage_uri="s3://My_Bucket/iris")]},
+        "not a valid S3 bucket",
+    ),
+    "bucket and storage URI disagree": (
+        "models",
+        {"models_list": [model(bucket="other-models")]},
+        "name different buckets",
+    ),
+    "missing artefact": ("models", {"models_list": [model(source="/nonexistent/model.joblib")]}, "is not a file"),
+    "S3 secret without keys": ("models", {"models_s3_access": "secret"}, "need models_s3_credentials"),
+    "empty smoke token": ("models", {"models_api_token": ""}, "models_api_token is empty"),
+}
+
+
+def cluster_state(env, kube, zone_id) -> dict:
+    """Everything the three roles could change, to compare before and after."""
+    kinds = ("Ingress", "InferenceService", "AuthorizationPolicy", "ServiceAccount", "Secret", "ConfigMap", "Namespace")
+    objects = {}
+    for kind in kinds:
+        for obj in kube.objects(kind=kind):
+            meta = obj["metadata"]
+            objects[(kind, meta.get("namespace"), meta["name"])] = (meta.get("labels"), obj.get("data"))
+    return {
+        "objects": objects,
+        "buckets": buckets(env),
+        "policies": local_policies(env),
+        "records": serving_records(env, zone_id),
+        "load_balancers": load_balancers(env),
+    }
+
+
+def test_each_bad_input_fails_clearly_before_anything_changes(sandbox_env, sandbox_kube, tmp_path):
+    auth = auth_layer(sandbox_env, namespaces=NAMESPACES + ["ghost"])
+    sandbox_kube.write_kubeconfig(sandbox_env["KUBEFLOW_OPS_KUBECONFIG"])
+    kubeflow_installed(sandbox_kube, "v1.7")
+    before = cluster_state(sandbox_env, sandbox_kube, auth["zone_id"])
+
+    out = tmp_path / "results.json"
+    plays = ["- hosts: kubeflow_ops", "  gather_facts: false", "  vars:", "    results: {}", "  tasks:"]
+    for index, (name, (role, role_vars, _expected)) in enumerate(BAD_INPUT.items()):
+        plays += [
+            f"    - name: case {index}",
+            "      block:",
+            "        - ansible.builtin.include_role:",
+            f"            name: kubeflow_ops.aws.{role}",
+            f"          vars: {json.dumps(role_vars)}",
+            "        - ansible.builtin.set_fact:",
+            f"            results: \"{{{{ results | combine({{'{name}': 'NO FAILURE'}}) }}}}\"",
+            "      rescue:",
+            "        - ansible.builtin.set_fact:",
+            f"            results: \"{{{{ results | combine({{'{name}': failure}}) }}}}\"",
+            "          vars:",
+            "            failure: >-",
+            "              {{ ansible_failed_result.msg | default('') | string }}",
+            "              {{ ansible_failed_result.results | default([]) | selectattr('failed', 'defined')",
+            "                 | selectattr('failed') | map(attribute='msg') | map('string') | join(' | ') }}",
+        ]
+    plays += [
+        "    - ansible.builtin.copy:",
+        '        content: "{{ results | to_json }}"',
+        f"        dest: {out}",
+        '        mode: "0600"',
+    ]
+    playbook = tmp_path / "bad_input.yml"
+    playbook.write_text("\n".join(plays) + "\n")
+    run = run_playbook(str(playbook), sandbox_env)
+    assert run.rc == 0, run.output[-4000:]
+    results = json.loads(out.read_text())
+    problems = []
+    for name, (_role, _role_vars, expected) in BAD_INPUT.items():
+        message = " ".join(results.get(name, "<not run>").split())
+        if expected not in message:
+            problems.append(f"{name}: expected {expected!r} in {message!r}")
+    assert not problems, "\n".join(problems)
+    assert len(BAD_INPUT) >= 15
+    # Messages name tokens by position, never by value.
+    for secret in SECRET_TOKENS + [TOKEN, S3_KEYS["secret_access_key"]]:
+        assert secret not in run.output and secret not in out.read_text()
+    assert cluster_state(sandbox_env, sandbox_kube, auth["zone_id"]) == before
