@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from pathlib import Path
 
 import boto3
 import pytest
@@ -207,12 +206,8 @@ def write_playbooks(tmp_path) -> tuple[str, str]:
 # --------------------------------------------------------------------------- what the roles made
 
 
-def custom(api) -> k8s.CustomObjectsApi:
-    return k8s.CustomObjectsApi(api)
-
-
 def inference_services(kube) -> list:
-    return [o for o in kube.objects(kind="InferenceService")]
+    return kube.objects(kind="InferenceService")
 
 
 def load_balancers(env) -> list:
