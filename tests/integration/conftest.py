@@ -8,9 +8,7 @@ import pytest
 
 from tests.sandbox.k8s import KubeSandbox
 from tests.sandbox.playbook import playbook_env
-from tests.sandbox.scenario import EKSCTL_SIMULATOR, KUBE_CONTROLLERS, kube_env, platform_env
-
-EKSCTL = EKSCTL_SIMULATOR
+from tests.sandbox.scenario import KUBE_CONTROLLERS, kube_env, platform_env
 
 _KUBE = None
 
@@ -25,11 +23,6 @@ def platform_kube(aws_env: dict | None = None) -> KubeSandbox:
     return _KUBE
 
 
-def sandbox_platform_env(aws_env: dict, kube: KubeSandbox, kubeconfig, time_scale: float = 0.0) -> dict:
-    """What the harness exports so that site.yml runs on the sandbox (see tests.sandbox.scenario.platform_env)."""
-    return platform_env(aws_env, kube.url, kubeconfig, time_scale)
-
-
 @pytest.fixture
 def sandbox_kube(moto_server):
     """A clean Kubernetes stand-in (the simulator's cluster API) for one test."""
@@ -41,5 +34,5 @@ def sandbox_kube(moto_server):
 @pytest.fixture
 def sandbox_env(aws, sandbox_kube, tmp_path):
     """Process environment for ansible-playbook on a fresh sandbox account with the user's root zone,
-    the eksctl simulator (instant) and its Kubernetes stand-in."""
-    return playbook_env(sandbox_platform_env(aws.env(), sandbox_kube, tmp_path / "kube" / "config"))
+    the eksctl simulator (instant) and its Kubernetes stand-in (see tests.sandbox.scenario.platform_env)."""
+    return playbook_env(platform_env(aws.env(), sandbox_kube.url, tmp_path / "kube" / "config"))

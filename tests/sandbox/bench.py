@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,9 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.sandbox.aws import MotoSandbox  # noqa: E402
 from tests.sandbox.eksctl.common import Clock  # noqa: E402
-from tests.sandbox.k8s import KubeSandbox  # noqa: E402
 from tests.sandbox.playbook import playbook_env, run_playbook  # noqa: E402
-from tests.sandbox.scenario import KUBE_CONTROLLERS, platform_env  # noqa: E402
+from tests.sandbox.scenario import fresh_platform  # noqa: E402
 
 TARGETS = {"ratio": 1.2, "noop_s": 30.0}
 ACM_VALIDATION_ON_AWS = 3 * 60  # seconds, typical DNS validation of a new certificate
@@ -53,13 +51,11 @@ def lower_bound(time_scale: float) -> dict:
 
 
 @contextmanager
-def fresh_platform(time_scale: float, record: bool = False):
-    """A fresh sandbox account + Kubernetes stand-in, and the playbook environment for it."""
+def fresh_sandbox(time_scale: float, record: bool = False):
+    """A fresh sandbox at `time_scale` (ACM validation scaled too) and the playbook environment for it."""
     acm = lower_bound(time_scale)["acm_validation_s"]
-    with MotoSandbox(acm_validation_wait=acm, record=record) as aws, KubeSandbox(
-        controllers=KUBE_CONTROLLERS
-    ) as kube, tempfile.TemporaryDirectory(prefix="kfops-bench-") as tmp:
-        yield aws, playbook_env(platform_env(aws.env(), kube.url, Path(tmp) / "kubeconfig", time_scale))
+    with fresh_platform(acm, time_scale, record=record, prefix="kfops-bench-") as (aws, _kube, env):
+        yield aws, playbook_env(env)
 
 
 def run(playbook: str, env: dict):
@@ -76,7 +72,7 @@ def tasks_run(result) -> int:
 
 
 def bench_site(time_scale: float) -> dict:
-    with fresh_platform(time_scale) as (_aws, env):
+    with fresh_sandbox(time_scale) as (_aws, env):
         first = run("site.yml", env)
         noop = run("site.yml", env)
     return {
@@ -90,7 +86,7 @@ def bench_site(time_scale: float) -> dict:
 
 
 def bench_sequential(time_scale: float) -> dict:
-    with fresh_platform(time_scale) as (_aws, env):
+    with fresh_sandbox(time_scale) as (_aws, env):
         runs = [run(playbook, env) for playbook in SEQUENTIAL]
     return {
         "sequential_first_converge_s": round(sum(r.seconds for r in runs), 1),
@@ -99,7 +95,7 @@ def bench_sequential(time_scale: float) -> dict:
 
 
 def bench_auth(time_scale: float) -> dict:
-    with fresh_platform(time_scale, record=True) as (aws, env):
+    with fresh_sandbox(time_scale, record=True) as (aws, env):
         figures = {}
         for label in ("auth_first", "auth_noop"):
             aws.start_recording()

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.sandbox.aws import MotoSandbox  # noqa: E402
 from tests.sandbox.k8s import KubeSandbox  # noqa: E402
 from tests.sandbox.playbook import playbook_env, run_playbook  # noqa: E402
-from tests.sandbox.scenario import KUBE_CONTROLLERS, inventory_of_auth, kube_env, platform_env  # noqa: E402
+from tests.sandbox.scenario import fresh_platform, inventory_of_auth  # noqa: E402
 
 DOMAIN = "platform.example.com"
 REGION = "us-west-2"
@@ -89,11 +87,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="do not run playbooks/teardown.yml at the end")
     args = parser.parse_args()
 
-    with MotoSandbox(acm_validation_wait=args.acm_wait) as sandbox, KubeSandbox(
-        controllers=KUBE_CONTROLLERS, env=kube_env(sandbox.env(), args.time_scale)
-    ) as kube, tempfile.TemporaryDirectory(prefix="kfops-demo-") as tmp:
+    with fresh_platform(args.acm_wait, args.time_scale, prefix="kfops-demo-") as (sandbox, kube, sandbox_env):
         print(f"sandbox AWS (moto) on {sandbox.url}, Kubernetes stand-in on {kube.url}", flush=True)
-        sandbox_env = platform_env(sandbox.env(), kube.url, Path(tmp) / "kubeconfig", args.time_scale)
         env = playbook_env(sandbox_env)
 
         banner("First run: ansible-playbook site.yml -i inventories/sandbox")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -160,3 +162,17 @@ def existing_cluster(env: dict, workdir, name: str, region: str, version: str, n
         commands.append(["create", "nodegroup", "-f", str(path)])
     for args in commands:
         subprocess.run([str(EKSCTL_SIMULATOR), *args], env=env, check=True, capture_output=True)
+
+
+@contextmanager
+def fresh_platform(acm_validation_wait: int, time_scale: float, record: bool = False, prefix: str = "kfops-"):
+    """A fresh sandbox (moto, the Kubernetes stand-in with the platform controllers, the eksctl
+    simulator at `time_scale`) for `make demo` and `make bench`: yields (moto, kube, environment)."""
+    # pylint: disable=import-outside-toplevel  # the stand-ins import this module's constants
+    from tests.sandbox.aws import MotoSandbox
+    from tests.sandbox.k8s import KubeSandbox
+
+    with MotoSandbox(acm_validation_wait=acm_validation_wait, record=record) as aws, KubeSandbox(
+        controllers=KUBE_CONTROLLERS, env=kube_env(aws.env(), time_scale)
+    ) as kube, tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        yield aws, kube, platform_env(aws.env(), kube.url, Path(tmp) / "kubeconfig", time_scale)
