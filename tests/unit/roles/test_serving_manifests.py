@@ -75,6 +75,14 @@ class Role:
             if first_only:
                 return
 
+    def failed_checks(self, tasks_file: str = "validate.yml") -> list:
+        """The messages of the failing checks of the role's settings assert (the `__checks` of its first assert)."""
+        for task in yaml.safe_load((self.dir / "tasks" / tasks_file).read_text()):
+            if "ansible.builtin.assert" in task and "__checks" in (task.get("vars") or {}):
+                checks = self.template(task["vars"]["__checks"])
+                return [" ".join(str(c["msg"]).split()) for c in checks if not c["that"]]
+        raise AssertionError(f"no settings assert in {tasks_file}")
+
     def render(self, template_name: str) -> list:
         text = self.template((self.dir / "templates" / template_name).read_text())
         return [obj for obj in yaml.safe_load_all(text) if obj]
@@ -291,3 +299,95 @@ def test_unchanged_means_an_apply_would_change_nothing(role_name):
     moved = live(want)
     moved[0]["metadata"]["namespace"] = "elsewhere"
     assert unchanged(moved) == "false"
+
+
+# More bad input, checked in-process (tests/integration/test_serving_roles.py runs a representative set through
+# ansible-playbook and shows that nothing changes): setting -> a piece of the message.
+BAD_TOKENS = {
+    "no token": ([], "needs at least one token"),
+    "too short": (["short-secret-tk"], "token 1 has 15 characters"),
+    "a space": (["spaced token 0123456789"], "token 1 has a character"),
+    "a quote": (['quoted"token-0123456789'], "token 1 has a character"),
+    "four": ([f"unit-test-token-{i}-0123456789" for i in range(4)], "at most 3"),
+    "twice": (["unit-test-token-0123456789"] * 2, "lists a token twice"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TOKENS))
+def test_bad_tokens_are_named_by_position_only(case):
+    tokens, expected = BAD_TOKENS[case]
+    role = Role("kfserving", {"kfserving_api_tokens": tokens})
+    role.set_facts("validate.yml", first_only=True)
+    failed = role.failed_checks()
+    assert any(expected in msg for msg in failed), failed
+    for token in tokens:
+        assert all(token not in msg for msg in failed)
+
+
+BAD_KFSERVING = {
+    "header name": ({"kfserving_api_header_name": "x api key"}, "is not an HTTP header name"),
+    "era": ({"kfserving_kubeflow_era": "v0.9"}, "is not one of v1.0, v1.7"),
+    "record type": ({"kfserving_dns_record_type": "TXT"}, "kfserving_dns_record_type must be one of alias, CNAME"),
+    "namespace": ({"kfserving_serving_namespaces": ["default", "Team_A"]}, "['Team_A']"),
+    "certificate ARN": ({"kfserving_certificate_arn": "not-an-arn"}, "is not an ACM certificate ARN"),
+    "owned annotation": (
+        {"kfserving_ingress_annotations": {"alb.ingress.kubernetes.io/scheme": "internal"}},
+        "may not set certificate-arn, scheme",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_KFSERVING))
+def test_bad_kfserving_settings(case):
+    overrides, expected = BAD_KFSERVING[case]
+    role = Role("kfserving", {"kfserving_api_tokens": TOKENS, **overrides})
+    role.set_facts("validate.yml", first_only=True)
+    assert any(expected in msg for msg in role.failed_checks()), role.failed_checks()
+
+
+GOOD = {"name": "iris", "storage_uri": "s3://models/iris"}
+BAD_MODELS = {
+    "name too long": ("v1.7", [{**GOOD, "name": "i" * 46}], "is not DNS-safe"),
+    "name with a dot": ("v1.7", [{**GOOD, "name": "iris.v1"}], "is not DNS-safe"),
+    "framework and protocol": ("v1.7", [{**GOOD, "framework": "triton"}], "framework triton speaks v2, not v1"),
+    "bucket and URI disagree": ("v1.7", [{**GOOD, "bucket": "other"}], "name different buckets"),
+    "no storage": ("v1.7", [{"name": "iris"}], "needs storage_uri (s3://bucket/prefix) or bucket"),
+    "http storage": ("v1.7", [{**GOOD, "storage_uri": "https://example.com/iris"}], "(not https://)"),
+    "pvc storage": ("v1.7", [{**GOOD, "storage_uri": "pvc://models/iris"}], "(not pvc://)"),
+    "bucket like an IP": ("v1.7", [{**GOOD, "storage_uri": "s3://10.0.0.1/iris"}], "is not a valid S3 bucket name"),
+    "missing artefact": ("v1.7", [{**GOOD, "source": "/nonexistent/model.joblib"}], "is not a file on the controller"),
+    "unknown setting": ("v1.7", [{**GOOD, "replicas": 2}], "unknown settings replicas"),
+    "IRSA in v1.0": ("v1.0", [{**GOOD, "s3_access": "irsa"}], "KFServing 0.2 reads S3 with access keys only"),
+    "tensorrt in v1.7": ("v1.7", [{**GOOD, "framework": "tensorrt"}], "unknown framework tensorrt for the v1.7 era"),
+    "lightgbm in v1.0": ("v1.0", [{**GOOD, "framework": "lightgbm"}], "unknown framework lightgbm for the v1.0 era"),
+    "service account shared across access methods": (
+        "v1.7",
+        [GOOD, {**GOOD, "name": "iris2", "s3_access": "secret"}],
+        "is shared by models with different s3_access",
+    ),
+    "bad smoke rows": ("v1.7", [{**GOOD, "smoke_instances": [[1, 2], [3]]}], "rows of the same length"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_MODELS))
+def test_bad_models(case):
+    era, models_list, expected = BAD_MODELS[case]
+    role = Role("models", {"models_kubeflow_era": era, "models_list": models_list, "models_s3_credentials": S3_KEYS})
+    role.set_facts("facts.yml")
+    problems = role.variables["__models_problems"]
+    assert any(expected in " ".join(p.split()) for p in problems), problems
+
+
+def test_s3_secret_without_keys_and_empty_token_are_refused():
+    role = Role("models", {"models_list": [GOOD], "models_s3_access": "secret", "models_api_token": ""})
+    role.set_facts("facts.yml")
+    failed = role.failed_checks()
+    assert any("need models_s3_credentials with access_key_id and secret_access_key" in msg for msg in failed)
+    assert any("models_api_token is empty" in msg for msg in failed)
+
+
+def test_good_settings_pass_every_check():
+    for era in ("v1.7", "v1.0"):
+        role = models(era)
+        assert role.failed_checks() == []
+        assert kfserving(era, kfserving_authorization_policy=era == "v1.7").failed_checks() == []
