@@ -391,3 +391,18 @@ def test_good_settings_pass_every_check():
         role = models(era)
         assert role.failed_checks() == []
         assert kfserving(era, kfserving_authorization_policy=era == "v1.7").failed_checks() == []
+
+
+def test_a_teardown_needs_no_secrets_and_no_artefacts():
+    """Tokens, S3 keys and the model artefact serve `present` only: a teardown runs without them."""
+    role = Role("kfserving", {"kfserving_api_tokens": [], "kfserving_state": "absent"})
+    role.set_facts("validate.yml", first_only=True)
+    assert role.failed_checks() == []
+    models_list = [{**GOOD, "s3_access": "secret", "source": "/nonexistent/model.joblib"}]
+    role = Role(
+        "models",
+        {"models_list": models_list, "models_state": "absent", "models_api_token": "", "models_s3_credentials": {}},
+    )
+    role.set_facts("facts.yml")
+    assert role.variables["__models_problems"] == [] and role.failed_checks() == []
+    assert [o["kind"] for o in role.render("s3-secrets.yml.j2")] == ["Secret", "ServiceAccount"]
