@@ -71,6 +71,21 @@ options:
         are written to the same files (after the keys of O(params)) and show as C(********) in the diff.
     type: dict
     default: {}
+  create_only:
+    description:
+      - Objects of the bundle that are created when missing and never updated afterwards, because another tool
+        owns them once they exist (for example Knative's C(config-domain) ConfigMap, whose data the platform's
+        own role sets: applying the bundle's copy again would undo that on every run).
+      - Each entry names one object by C(kind), C(name) and, for namespaced kinds, C(namespace). An entry that
+        matches no object of the bundle gives a warning (a role may pass the same list to several bundles).
+      - With O(state=absent) they are deleted like the other objects.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      kind: {description: Kind of the object., type: str, required: true}
+      name: {description: Name of the object., type: str, required: true}
+      namespace: {description: Namespace of the object (empty for cluster-scoped ones)., type: str, default: ''}
   namespace:
     description:
       - Namespace of namespaced objects that have none in their metadata.
@@ -298,7 +313,19 @@ class BundleError(Exception):
 class Item:
     """One object of the bundle and what happened to it."""
 
-    __slots__ = ("body", "group", "version", "kind", "name", "namespace", "action", "error", "attempts", "states")
+    __slots__ = (
+        "body",
+        "group",
+        "version",
+        "kind",
+        "name",
+        "namespace",
+        "action",
+        "error",
+        "attempts",
+        "states",
+        "create_only",
+    )
 
     def __init__(self, body):
         api_version = body["apiVersion"]
@@ -311,6 +338,7 @@ class Item:
         self.error = None
         self.attempts = 0
         self.states = None
+        self.create_only = False
 
     @property
     def api_version(self):
@@ -361,6 +389,23 @@ def flatten(objects):
             yield from flatten(obj["items"])
         else:
             yield obj
+
+
+def mark_create_only(items, entries):
+    """Flag the items named in `entries` (the create_only option); returns the entries that name none."""
+    unknown = []
+    for entry in entries:
+        matched = False
+        for item in items:
+            if (item.kind, item.name) == (entry["kind"], entry["name"]) and item.namespace in (
+                entry.get("namespace") or "",
+                "",
+            ):
+                item.create_only = matched = True
+        if not matched:
+            where = f"{entry['namespace']}/" if entry.get("namespace") else ""
+            unknown.append(f"{entry['kind']} {where}{entry['name']}")
+    return unknown
 
 
 def load_items(objects):
@@ -758,6 +803,10 @@ class Bundle:
             raise
         item.scope(resource.namespaced, self.api.namespace)
         live = self.api.get(item, resource)
+        if live is not None and item.create_only:
+            item.states = (live, live)
+            item.action = "unchanged"
+            return
         after = self.api.apply(item, resource, self.field_manager, self.force, self.check)
         item.states = (live, after)
         if live is None:
@@ -950,6 +999,16 @@ def main():
         kubectl_path=dict(type="path"),
         params=dict(type="dict", default={}),
         secret_params=dict(type="dict", default={}, no_log=True),
+        create_only=dict(
+            type="list",
+            elements="dict",
+            default=[],
+            options=dict(
+                kind=dict(type="str", required=True),
+                name=dict(type="str", required=True),
+                namespace=dict(type="str", default=""),
+            ),
+        ),
         namespace=dict(type="str", default="default"),
         field_manager=dict(type="str", default="kubeflow-ops"),
         force_conflicts=dict(type="bool", default=False),
@@ -1013,6 +1072,8 @@ def main():
         else:
             objects = params["definitions"]
         items = load_items(objects)
+        for missing in mark_create_only(items, params["create_only"]):
+            module.warn(f"create_only: the bundle has no {missing}")
     except BundleError as exc:
         module.fail_json(msg=to_text(exc), params_files=params_files)
     except OSError as exc:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import tempfile
 from contextlib import contextmanager
@@ -76,7 +78,13 @@ def inventory_of_auth(env: dict, domain: str, region: str) -> dict:
     }
 
 
-EKSCTL_SIMULATOR = Path(__file__).resolve().parent / "bin" / "eksctl"
+SIMULATORS = Path(__file__).resolve().parent / "bin"
+EKSCTL_SIMULATOR = SIMULATORS / "eksctl"
+KFCTL_SIMULATOR = SIMULATORS / "kfctl"
+# inventories/sandbox: the platform domain and the serving namespaces.
+PLATFORM_DOMAIN = "platform.example.com"
+SERVING_NAMESPACES = ("default", "staging")
+TEST_MANIFESTS = Path(__file__).resolve().parents[1] / "integration" / "files" / "kubeflow-manifests"
 # GPU nodes advertise nvidia.com/gpu once a device plugin DaemonSet fits them; ALB-class Ingresses get
 # a load balancer in the sandbox AWS, Knative Services and InferenceServices become Ready.
 KUBE_CONTROLLERS = ("tests.sandbox.eksctl.k8s_gpu", "tests.sandbox.k8s_platform")
@@ -112,17 +120,34 @@ def kube_env(aws_env: dict, time_scale: float = 0.0) -> dict:
     return env
 
 
-def platform_env(aws_env: dict, kube_url: str, kubeconfig, time_scale: float = 0.0) -> dict:
+def platform_env(aws_env: dict, kube_url: str, kubeconfig, time_scale: float = 0.0, workdir=None) -> dict:
     """What a harness exports so that site.yml runs on the sandbox: moto (with the user's root zone),
-    the eksctl simulator and its Kubernetes stand-in, and where eksctl writes the kubeconfig."""
+    the eksctl and kfctl simulators and their Kubernetes stand-in, where eksctl writes the kubeconfig and
+    where kfctl keeps its app directory (under `workdir`, default: next to the kubeconfig)."""
     env = dict(aws_env)
     env["KUBEFLOW_OPS_SANDBOX_ROOT_ZONE_ID"] = ensure_root_zone(env)
+    workdir = Path(workdir) if workdir else Path(kubeconfig).parent
     env.update(
         KUBEFLOW_OPS_EKSCTL=str(EKSCTL_SIMULATOR),
+        KUBEFLOW_OPS_KFCTL=str(KFCTL_SIMULATOR),
+        KUBEFLOW_OPS_KFCTL_APP_DIR=str(workdir / "kfctl-app"),
         KUBEFLOW_OPS_KUBECONFIG=str(kubeconfig),
         EKSCTL_SIM_KUBE_URL=kube_url,
         EKSCTL_SIM_TIME_SCALE=str(time_scale),
+        KFCTL_SIM_TIME_SCALE=str(time_scale),
     )
+    # The role writes the params.env files of its manifests checkout: a copy of the test tree.
+    manifests = workdir / "kubeflow-manifests"
+    if not manifests.is_dir():
+        shutil.copytree(TEST_MANIFESTS, manifests)
+    env["KUBEFLOW_OPS_SANDBOX_MANIFESTS"] = str(manifests)
+    # kfctl (v1.0) only checks that aws and aws-iam-authenticator are on PATH, and reads `eksctl version`.
+    tools = workdir / "tools"
+    tools.mkdir(parents=True, exist_ok=True)
+    for name in ("aws", "aws-iam-authenticator"):
+        (tools / name).write_text("#!/bin/sh\nexit 0\n")
+        (tools / name).chmod(0o755)
+    env["PATH"] = os.pathsep.join([str(tools), str(SIMULATORS), env.get("PATH") or os.environ.get("PATH", os.defpath)])
     return env
 
 
@@ -166,13 +191,21 @@ def existing_cluster(env: dict, workdir, name: str, region: str, version: str, n
 
 @contextmanager
 def fresh_platform(acm_validation_wait: int, time_scale: float, record: bool = False, prefix: str = "kfops-"):
-    """A fresh sandbox (moto, the Kubernetes stand-in with the platform controllers, the eksctl
-    simulator at `time_scale`) for `make demo` and `make bench`: yields (moto, kube, environment)."""
+    """A fresh sandbox (moto, the Kubernetes stand-in with the platform controllers, the eksctl and kfctl
+    simulators at `time_scale`, the model predictor behind its HTTPS proxy) for `make demo` and `make bench`:
+    yields (moto, kube, environment)."""
     # pylint: disable=import-outside-toplevel  # the stand-ins import this module's constants
     from tests.sandbox.aws import MotoSandbox
     from tests.sandbox.k8s import KubeSandbox
+    from tests.sandbox.predictor import PredictorSandbox
 
     with MotoSandbox(acm_validation_wait=acm_validation_wait, record=record) as aws, KubeSandbox(
         controllers=KUBE_CONTROLLERS, env=kube_env(aws.env(), time_scale)
-    ) as kube, tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        yield aws, kube, platform_env(aws.env(), kube.url, Path(tmp) / "kubeconfig", time_scale)
+    ) as kube, PredictorSandbox(
+        domain=PLATFORM_DOMAIN, namespaces=SERVING_NAMESPACES, kube_url=kube.url
+    ) as predictor, tempfile.TemporaryDirectory(
+        prefix=prefix
+    ) as tmp:
+        env = platform_env(aws.env(), kube.url, Path(tmp) / "kubeconfig", time_scale, workdir=tmp)
+        env.update(predictor.env())
+        yield aws, kube, env

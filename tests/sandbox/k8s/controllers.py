@@ -420,7 +420,8 @@ def pod_running(obj, view):
 
 
 class ClusterView:
-    """What a controller may read: copies of other objects, and the server's settings."""
+    """What a controller may read (copies of other objects, the server's settings) and, for the objects
+    it owns, create and delete."""
 
     def __init__(self, cluster, settings: dict):
         self._cluster = cluster
@@ -440,3 +441,23 @@ class ClusterView:
             if obj["metadata"]["name"] == name:
                 return obj
         return None
+
+    def create(self, body: dict, manager: str) -> dict | None:
+        """Create `body` unless an object of its kind and name exists (controllers that own other objects:
+        a Profile's namespace); returns the stored object, None when its kind is unknown."""
+        group, _sep, version = body["apiVersion"].rpartition("/")
+        rtype = self._cluster.registry.by_kind(group, body["kind"])
+        if rtype is None:
+            return None
+        meta = body["metadata"]
+        found = self.get(group, body["kind"], meta["name"], meta.get("namespace"))
+        if found is not None:
+            return found
+        return self._cluster.create(rtype, version, meta.get("namespace"), copy.deepcopy(body), manager=manager)
+
+    def delete(self, group: str, kind: str, name: str, namespace: str | None = None) -> None:
+        """Delete an object when it exists (what a controller's finalizer cleans up)."""
+        rtype = self._cluster.registry.by_kind(group, kind)
+        if rtype is None or self.get(group, kind, name, namespace) is None:
+            return
+        self._cluster.delete(rtype, rtype.preferred_version, namespace, name)

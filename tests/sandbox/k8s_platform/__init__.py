@@ -8,6 +8,8 @@ tests.sandbox.scenario.KUBE_CONTROLLERS and kube_env()):
 - alb.py: the AWS Load Balancer Controller: ALB-class Ingresses get a load balancer in the sandbox
   AWS (moto ELBv2) and its DNS name as `status.loadBalancer.ingress[0].hostname`; deleting the
   Ingress deletes the load balancer (finalizer `ingress.k8s.aws/resources`).
+- profiles.py: the Kubeflow profile controller: a Profile makes its namespace (owner annotation,
+  Kubeflow's labels) and takes it along when it is deleted.
 - serving.py: Knative Services and InferenceServices (`serving.kubeflow.org/v1alpha2` and
   `serving.kserve.io/v1beta1`) become Ready with the URL of Knative's `config-domain`; models on
   `s3://` must exist in the sandbox S3.
@@ -33,7 +35,7 @@ The delays are fixed when the server starts; the other settings are read at each
 
 import os
 
-from . import alb, serving  # noqa: F401  pylint: disable=unused-import  # registering is importing
+from . import alb, profiles, serving  # noqa: F401  pylint: disable=unused-import  # registering is importing
 from .common import warm_up
 
 warm_up(dict(os.environ))

@@ -439,6 +439,37 @@ def test_absent_deletes_in_reverse_order_and_then_changes_nothing(kube, tree, mo
     assert again["counts"]["unchanged"] == BUNDLE_SIZE
 
 
+def test_create_only_objects_are_made_once_and_then_left_to_their_owner(kube):
+    """Knative's config-domain: the bundle creates it, the knative role sets its data; re-applying the bundle
+    must neither undo that nor report a change."""
+    objects = [namespace(), config_map(_example="upstream docs"), config_map("other", color="blue")]
+    keep = [{"kind": "ConfigMap", "namespace": "gadgets", "name": "settings"}]
+    first = run_module("k8s_bundle", dict(definitions=objects, create_only=keep))
+    assert first.changed and first["counts"]["created"] == 3, first
+    api = kube.api_client()
+    from kubernetes import client as k8s  # pylint: disable=import-outside-toplevel
+
+    core = k8s.CoreV1Api(api)
+    core.patch_namespaced_config_map(
+        "settings", "gadgets", [{"op": "replace", "path": "/data", "value": {"platform.example.com": ""}}]
+    )
+    before = versions(kube)
+    again = run_module("k8s_bundle", dict(definitions=objects, create_only=keep))
+    assert not again.changed, again
+    assert again["counts"]["unchanged"] == 3
+    assert one(kube, "ConfigMap", "settings")["data"] == {"platform.example.com": ""}
+    assert versions(kube) == before
+    # Objects not named still follow the bundle; the named one still goes with state=absent.
+    changed = [objects[0], objects[1], config_map("other", color="green")]
+    third = run_module("k8s_bundle", dict(definitions=changed, create_only=keep))
+    assert [(o["name"], o["action"]) for o in third["changed_objects"]] == [("other", "update")]
+    gone = run_module("k8s_bundle", dict(definitions=changed, create_only=keep, state="absent"))
+    assert gone.changed and stored(kube) == []
+    # A name the bundle does not have is a warning (a role passes one list to several kustomizations).
+    typo = run_module("k8s_bundle", dict(definitions=[namespace()], create_only=[dict(keep[0], name="setings")]))
+    assert not typo.failed and "the bundle has no ConfigMap gadgets/setings" in json.dumps(typo.get("warnings"))
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -470,6 +501,7 @@ BAD_INPUT = [
     ({"definitions": [namespace()], "wait_timeout": 0}, "wait_timeout must be at least 1"),
     ({"definitions": [namespace()], "retries": -1}, "retries must be at least 0"),
     ({"definitions": [namespace()], "state": "latest"}, "value of state must be one of"),
+    ({"definitions": [namespace()], "create_only": [{"kind": "ConfigMap"}]}, "missing required arguments: name"),
 ]
 
 
