@@ -8,7 +8,8 @@ import pytest
 
 from tests.sandbox.k8s import KubeSandbox
 from tests.sandbox.playbook import playbook_env
-from tests.sandbox.scenario import KUBE_CONTROLLERS, kube_env, platform_env
+from tests.sandbox.predictor import PredictorSandbox
+from tests.sandbox.scenario import KUBE_CONTROLLERS, PLATFORM_DOMAIN, SERVING_NAMESPACES, kube_env, platform_env
 
 _KUBE = None
 
@@ -36,3 +37,13 @@ def sandbox_env(aws, sandbox_kube, tmp_path):
     """Process environment for ansible-playbook on a fresh sandbox account with the user's root zone,
     the eksctl simulator (instant) and its Kubernetes stand-in (see tests.sandbox.scenario.platform_env)."""
     return playbook_env(platform_env(aws.env(), sandbox_kube.url, tmp_path / "kube" / "config"))
+
+
+@pytest.fixture(scope="module")
+def sandbox_predictor(moto_server):
+    """The sandbox model predictor behind its HTTPS proxy, in kube mode: the models are the Ready InferenceServices of
+    this process's Kubernetes stand-in, the tokens those of the API ingress's annotation (see tests.sandbox.predictor).
+    Add its env() to a playbook's environment."""
+    kube = platform_kube(moto_server.env())
+    with PredictorSandbox(domain=PLATFORM_DOMAIN, namespaces=SERVING_NAMESPACES, kube_url=kube.url) as predictor:
+        yield predictor

@@ -235,7 +235,15 @@ def cert_manager(p, kf_ns):
 
 def knative_install(p, kf_ns):
     ns = p.get("namespace", "knative-serving")
-    return [namespace(ns, {"istio-injection": "enabled"})] + [
+    # Knative ships config-domain with only an `_example` key (its documentation block); the default
+    # domain is example.com until someone sets one.
+    config_domain = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "config-domain", "namespace": ns, "labels": {"serving.knative.dev/release": "v0.11.1"}},
+        "data": {"_example": "################################\n# (Knative's documentation of this ConfigMap)\n"},
+    }
+    return [namespace(ns, {"istio-injection": "enabled"}), config_domain] + [
         deployment(n, ns, f"gcr.io/knative-releases/serving/{n}:v0.11.1")
         for n in ("activator", "autoscaler", "controller", "webhook", "networking-istio")
     ]
