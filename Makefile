@@ -7,11 +7,12 @@ STAMP := $(VENV)/.requirements.stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 PYTEST_WORKERS ?= 2
+DEMO_ARGS ?=
 
 .PHONY: help venv demo test lint format format-check sanity units integration bench clean
 
 help:
-	@echo "make demo   - build the platform on the local sandbox twice (second run must change nothing)"
+	@echo "make demo   - build the whole platform on the local sandbox twice (second run must change nothing), show the dashboard and model URLs and a smoke prediction, tear down (DEMO_ARGS=--era=v1.0 / --keep)"
 	@echo "make test   - every check: format, lint, sanity, unit and sandbox integration tests"
 	@echo "make bench  - first converge, no-op re-run and critical-path ratio of site.yml on fresh sandboxes (docs/performance.md)"
 
@@ -25,7 +26,7 @@ $(STAMP): requirements.txt requirements-test.txt
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m tests.sandbox.demo
+	$(BIN)/python -m tests.sandbox.demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	@start=$$(date +%s); \

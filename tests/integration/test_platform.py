@@ -11,6 +11,7 @@ teardown.yml must leave no cluster, Kubernetes object, load balancer, record, ce
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +34,7 @@ ERAS = {
     "v1.0": ("serving.kubeflow.org/v1alpha2", "/v1/models/sklearn-iris:predict"),
 }
 ROOT_RECORD_TYPES = ("NS", "SOA")
+COGNITO_PARAMS = "awsconfigs/common/istio-ingress/overlays/cognito/params.env"
 
 
 def records(env, zone_id) -> dict:
@@ -107,6 +109,13 @@ def test_site_yml_builds_the_whole_platform_twice_unchanged_and_teardown_leaves_
     (regional,) = found["certificates"][REGION]
     assert regional["Status"] == "ISSUED"
     assert set(regional["SubjectAlternativeNames"]) == {f"*.{DOMAIN}"} | {f"*.{ns}.{DOMAIN}" for ns in NAMESPACES}
+    (cognito_certificate,) = found["certificates"]["us-east-1"]
+    assert cognito_certificate["Status"] == "ISSUED"
+    assert sorted(found["users"][pool["Id"]]) == ["alice", "bob"]
+    assert sorted(found["groups"][pool["Id"]]) == ["admins", "data-scientists"]
+    root_zone = env["KUBEFLOW_OPS_SANDBOX_ROOT_ZONE_ID"]
+    delegation = aws_client(env, "route53").list_resource_record_sets(HostedZoneId=root_zone)["ResourceRecordSets"]
+    assert [(r["Name"], r["Type"]) for r in delegation if r["Name"] == DOMAIN + "."] == [(DOMAIN + ".", "NS")]
 
     # --- Kubeflow: its ALB behind Cognito, the domain pointed at it (wildcard CNAME, apex alias).
     dashboard = ingress(sandbox_kube, "istio-ingress")
@@ -176,6 +185,22 @@ def test_site_yml_builds_the_whole_platform_twice_unchanged_and_teardown_leaves_
     assert snapshot(env, sandbox_kube, zone_id) == before
     assert [r["status"] for r in sandbox_predictor.requests()[seen:]] == [200]
 
+    if era == "v1.7":
+        # A plan of the converged platform shows no change and changes nothing.
+        plan = run_playbook("site.yml", env, args=["--check", "--diff"])
+        assert plan.rc == 0, plan.output[-6000:]
+        assert plan.changed == 0, plan.output[-10000:]
+        assert_no_secrets(plan.output)
+        assert snapshot(env, sandbox_kube, zone_id) == before
+        # The Cognito parameters went into the manifests checkout's params.env, written whole.
+        params = Path(env["KUBEFLOW_OPS_SANDBOX_MANIFESTS"]) / COGNITO_PARAMS
+        assert [line.split("=", 1)[0] for line in params.read_text().splitlines()] == [
+            "CognitoUserPoolArn",
+            "CognitoAppClientId",
+            "CognitoUserPoolDomain",
+            "certArn",
+        ]
+
     # --- Teardown: nothing of the platform is left, in AWS or in the cluster.
     down = run_playbook("playbooks/teardown.yml", env)
     assert down.rc == 0, down.output[-6000:]
@@ -192,6 +217,12 @@ def test_site_yml_builds_the_whole_platform_twice_unchanged_and_teardown_leaves_
     assert [r for r in root["ResourceRecordSets"] if r["Name"] == DOMAIN + "."] == []
     for kind in ("InferenceService", "Ingress", "Profile", "Node", "CustomResourceDefinition"):
         assert sandbox_kube.objects(kind=kind) == [], kind
+
+    if era == "v1.0":
+        # Nothing left to remove: a second teardown changes nothing.
+        again = run_playbook("playbooks/teardown.yml", env)
+        assert again.rc == 0, again.output[-6000:]
+        assert again.changed == 0, again.output[-6000:]
 
 
 def pool_arn(env, pool_id) -> str:

@@ -10,6 +10,7 @@ sandbox.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -17,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.sandbox.k8s import KubeSandbox  # noqa: E402
 from tests.sandbox.playbook import playbook_env, run_playbook  # noqa: E402
-from tests.sandbox.scenario import fresh_platform, inventory_of_auth  # noqa: E402
+from tests.sandbox.scenario import fresh_platform, inventory_of_auth, predictor_requests  # noqa: E402
 
 DOMAIN = "platform.example.com"
 REGION = "us-west-2"
@@ -76,6 +77,35 @@ def summarize(env: dict) -> None:
         print(f"  users       {', '.join(found['users'][pool['Id']])}")
 
 
+DASHBOARD_RE = re.compile(r"Kubeflow dashboard: (https://\S+)")
+SMOKE_RE = re.compile(r"msg: '?([a-z0-9-]+/[a-z0-9-]+) \((https://[^) ]+)\): (\[[^\]]*\])")
+
+
+def summarize_kubeflow(kube: KubeSandbox, output: str, requests: list) -> bool:
+    """The dashboard URL, each model's URL and its smoke prediction, as the playbook printed them, with what
+    the sandbox saw (the Ingresses' load balancers, the InferenceServices, the requests the predictor got).
+    False when a model has no successful smoke prediction."""
+    text = " ".join(output.split())
+    banner("Kubeflow and the models")
+    dashboard = DASHBOARD_RE.search(text)
+    print(f"dashboard     {dashboard.group(1) if dashboard else '(not printed by the playbook)'}")
+    for ingress in kube.objects(kind="Ingress"):
+        lb = ((ingress.get("status") or {}).get("loadBalancer") or {}).get("ingress") or [{}]
+        meta = ingress["metadata"]
+        print(f"  ingress     {meta['namespace']}/{meta['name']} -> ALB {lb[0].get('hostname', '(none yet)')}")
+    for obj in kube.objects(kind="InferenceService"):
+        ready = {c["type"]: c["status"] for c in (obj.get("status") or {}).get("conditions") or []}.get("Ready")
+        meta = obj["metadata"]
+        print(f"  model       {meta['namespace']}/{meta['name']} ({obj['apiVersion']}), Ready={ready}")
+    smoke = SMOKE_RE.findall(text)
+    for model, url, answer in smoke:
+        print(f"model URL     {model}: {url}")
+        print(f"  smoke prediction (through the API ingress, with the header token): {answer}")
+    served = [r for r in requests if r["status"] == 200 and r["token_sent"]]
+    print(f"predictor     {len(served)} successful request(s) with a token, {len(requests) - len(served)} other(s)")
+    return bool(smoke) and bool(served)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -85,11 +115,15 @@ def main() -> int:
         "--time-scale", type=float, default=1 / 60, help="simulated eksctl provisioning time (1 = as long as on AWS)"
     )
     parser.add_argument("--keep", action="store_true", help="do not run playbooks/teardown.yml at the end")
+    parser.add_argument(
+        "--era", choices=["v1.7", "v1.0"], default="v1.7", help="v1.7: kustomize + KServe; v1.0: kfctl + KFServing 0.2"
+    )
     args = parser.parse_args()
 
     with fresh_platform(args.acm_wait, args.time_scale, prefix="kfops-demo-") as (sandbox, kube, sandbox_env):
         print(f"sandbox AWS (moto) on {sandbox.url}, Kubernetes stand-in on {kube.url}", flush=True)
-        env = playbook_env(sandbox_env)
+        env = playbook_env(sandbox_env, {"KUBEFLOW_OPS_SANDBOX_ERA": args.era})
+        print(f"Kubeflow era {args.era} (inventories/sandbox reads KUBEFLOW_OPS_SANDBOX_ERA)", flush=True)
 
         banner("First run: ansible-playbook site.yml -i inventories/sandbox")
         first = run_playbook("site.yml", env, stream=True)
@@ -103,6 +137,9 @@ def main() -> int:
             return 1
         summarize(sandbox_env)
         summarize_cluster(sandbox_env, kube)
+        if not summarize_kubeflow(kube, first.output, predictor_requests(sandbox_env)):
+            print("demo: FAILED: no successful smoke prediction", file=sys.stderr)
+            return 1
         print(f"\nfirst run: {first.seconds:.1f}s, changed={first.changed}")
         print(f"second run: {second.seconds:.1f}s, changed={second.changed}")
         if second.changed != 0 or not second.recap:

@@ -208,4 +208,14 @@ def fresh_platform(acm_validation_wait: int, time_scale: float, record: bool = F
     ) as tmp:
         env = platform_env(aws.env(), kube.url, Path(tmp) / "kubeconfig", time_scale, workdir=tmp)
         env.update(predictor.env())
+        # Where the predictor logs the requests it answered (never a token): see predictor_requests().
+        env["KUBEFLOW_OPS_SANDBOX_REQUEST_LOG"] = str(predictor.request_log)
         yield aws, kube, env
+
+
+def predictor_requests(env: dict) -> list:
+    """The requests the sandbox predictor of `fresh_platform` answered, oldest first."""
+    path = Path(env["KUBEFLOW_OPS_SANDBOX_REQUEST_LOG"])
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
