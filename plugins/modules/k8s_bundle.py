@@ -75,7 +75,7 @@ options:
     description:
       - Objects of the bundle that are created when missing and never updated afterwards, because another tool
         owns them once they exist (for example Knative's C(config-domain) ConfigMap, whose data the platform's
-        own role sets: applying the bundle's copy again would undo that on every run).
+        own role sets; applying the bundle's copy again would undo that on every run).
       - Each entry names one object by C(kind), C(name) and, for namespaced kinds, C(namespace). An entry that
         matches no object of the bundle gives a warning (a role may pass the same list to several bundles).
       - With O(state=absent) they are deleted like the other objects.
