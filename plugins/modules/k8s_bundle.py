@@ -86,6 +86,14 @@ options:
       kind: {description: Kind of the object., type: str, required: true}
       name: {description: Name of the object., type: str, required: true}
       namespace: {description: Namespace of the object (empty for cluster-scoped ones)., type: str, default: ''}
+  api_versions:
+    description:
+      - apiVersions the bundle uses that the cluster no longer serves, each mapped to the apiVersion that replaced it
+        with the same schema. Kubeflow 1.7's Knative ships two HorizontalPodAutoscalers as C(autoscaling/v2beta2),
+        which Kubernetes 1.26 removed; V({"autoscaling/v2beta2": "autoscaling/v2"}) applies them on current clusters.
+      - Only what is sent changes (the kustomization is not touched); O(state=absent) uses the mapping too.
+    type: dict
+    default: {}
   namespace:
     description:
       - Namespace of namespaced objects that have none in their metadata.
@@ -408,10 +416,13 @@ def mark_create_only(items, entries):
     return unknown
 
 
-def load_items(objects):
-    """Validate the objects and wrap them; duplicates and objects without a name are input errors."""
+def load_items(objects, api_versions=None):
+    """Validate the objects and wrap them; duplicates and objects without a name are input errors.
+    `api_versions` maps apiVersions the cluster no longer serves to their replacements."""
     items, seen, errors = [], {}, []
     for index, obj in enumerate(flatten(objects)):
+        if isinstance(obj, dict) and obj.get("apiVersion") in (api_versions or {}):
+            obj = dict(obj, apiVersion=api_versions[obj["apiVersion"]])
         where = f"object {index + 1}"
         if not isinstance(obj, dict):
             errors.append(f"{where} is not a mapping")
@@ -999,6 +1010,7 @@ def main():
         kubectl_path=dict(type="path"),
         params=dict(type="dict", default={}),
         secret_params=dict(type="dict", default={}, no_log=True),
+        api_versions=dict(type="dict", default={}),
         create_only=dict(
             type="list",
             elements="dict",
@@ -1071,7 +1083,10 @@ def main():
             build_seconds = round(time.monotonic() - started, 2)
         else:
             objects = params["definitions"]
-        items = load_items(objects)
+        bad = [k for k, v in params["api_versions"].items() if not isinstance(v, str) or "/" not in v and v != "v1"]
+        if bad:
+            raise BundleError(f"api_versions: {', '.join(bad)} must map to an apiVersion such as autoscaling/v2")
+        items = load_items(objects, params["api_versions"])
         for missing in mark_create_only(items, params["create_only"]):
             module.warn(f"create_only: the bundle has no {missing}")
     except BundleError as exc:

@@ -470,6 +470,50 @@ def test_create_only_objects_are_made_once_and_then_left_to_their_owner(kube):
     assert not typo.failed and "the bundle has no ConfigMap gadgets/setings" in json.dumps(typo.get("warnings"))
 
 
+@pytest.fixture(scope="module")
+def current_cluster():
+    """A stand-in of a current Kubernetes (1.33): autoscaling/v2beta2 is not served any more."""
+    with KubeSandbox(kubernetes_version="1.33") as sandbox:
+        yield sandbox
+
+
+def hpa(api_version="autoscaling/v2beta2"):
+    return {
+        "apiVersion": api_version,
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "webhook", "namespace": "gadgets"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "webhook"},
+            "minReplicas": 1,
+            "maxReplicas": 5,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 100}},
+                }
+            ],
+        },
+    }
+
+
+def test_api_versions_the_cluster_removed_are_sent_as_their_replacement(current_cluster, tmp_path, monkeypatch):
+    """Kubeflow 1.7's Knative HPAs (autoscaling/v2beta2) on Kubernetes >= 1.26."""
+    current_cluster.reset()
+    monkeypatch.setenv("K8S_AUTH_KUBECONFIG", str(current_cluster.write_kubeconfig(tmp_path / "kubeconfig")))
+    objects = [namespace(), hpa()]
+    plain = run_module("k8s_bundle", dict(definitions=objects, retries=0))
+    assert plain.failed and [f["kind"] for f in plain["failed_objects"]] == ["HorizontalPodAutoscaler"], plain
+    mapping = {"autoscaling/v2beta2": "autoscaling/v2"}
+    first = run_module("k8s_bundle", dict(definitions=objects, api_versions=mapping))
+    assert first.changed and not first["failed_objects"], first
+    (stored_hpa,) = current_cluster.objects(kind="HorizontalPodAutoscaler")
+    assert stored_hpa["apiVersion"] == "autoscaling/v2" and stored_hpa["spec"]["maxReplicas"] == 5
+    again = run_module("k8s_bundle", dict(definitions=objects, api_versions=mapping))
+    assert not again.changed, again["changed_objects"]
+    gone = run_module("k8s_bundle", dict(definitions=objects, api_versions=mapping, state="absent"))
+    assert gone.changed and current_cluster.objects(kind="HorizontalPodAutoscaler") == []
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -502,6 +546,7 @@ BAD_INPUT = [
     ({"definitions": [namespace()], "retries": -1}, "retries must be at least 0"),
     ({"definitions": [namespace()], "state": "latest"}, "value of state must be one of"),
     ({"definitions": [namespace()], "create_only": [{"kind": "ConfigMap"}]}, "missing required arguments: name"),
+    ({"definitions": [namespace()], "api_versions": {"autoscaling/v2beta2": "v2"}}, "must map to an apiVersion"),
 ]
 
 
