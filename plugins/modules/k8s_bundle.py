@@ -90,7 +90,8 @@ options:
     description:
       - apiVersions the bundle uses that the cluster no longer serves, each mapped to the apiVersion that replaced it
         with the same schema. Kubeflow 1.7's Knative ships two HorizontalPodAutoscalers as C(autoscaling/v2beta2),
-        which Kubernetes 1.26 removed; V({"autoscaling/v2beta2": "autoscaling/v2"}) applies them on current clusters.
+        which Kubernetes 1.26 removed; mapping C(autoscaling/v2beta2) to C(autoscaling/v2) applies them on current
+        clusters.
       - Only what is sent changes (the kustomization is not touched); O(state=absent) uses the mapping too.
     type: dict
     default: {}
