@@ -18,6 +18,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[2]
 # Credentials moto accepts; never real ones.
 SANDBOX_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -96,7 +97,8 @@ class MotoSandbox:
             env["MOTO_RECORDER_FILEPATH"] = str(self.recording)
         self._log_fh = open(self.log, "wb")  # pylint: disable=consider-using-with
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "tests.sandbox.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
+            cwd=REPO,  # tests.sandbox.moto_server: moto with the answers real AWS gives differently
             env=env,
             stdout=self._log_fh,
             stderr=subprocess.STDOUT,
