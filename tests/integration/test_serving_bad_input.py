@@ -16,7 +16,7 @@ import boto3
 import yaml
 from kubernetes import client as k8s
 
-from tests.sandbox.playbook import run_playbook
+from tests.sandbox.playbook import run_failure_cases, unmet_expectations
 from tests.sandbox.validate import schemas_dir, schemas_present
 
 REGION = "us-west-2"
@@ -258,45 +258,13 @@ def test_each_bad_input_fails_clearly_before_anything_changes(sandbox_env, sandb
     kubeflow_installed(sandbox_kube, "v1.7", crds=False)  # no case gets as far as the CRDs
     before = cluster_state(sandbox_env, sandbox_kube, auth["zone_id"])
 
-    out = tmp_path / "results.json"
-    plays = ["- hosts: kubeflow_ops", "  gather_facts: false", "  vars:", "    results: {}", "  tasks:"]
-    for index, (name, (role, role_vars, _expected)) in enumerate(BAD_INPUT.items()):
-        plays += [
-            f"    - name: case {index}",
-            "      block:",
-            "        - ansible.builtin.include_role:",
-            f"            name: kubeflow_ops.aws.{role}",
-            f"          vars: {json.dumps(role_vars)}",
-            "        - ansible.builtin.set_fact:",
-            f"            results: \"{{{{ results | combine({{'{name}': 'NO FAILURE'}}) }}}}\"",
-            "      rescue:",
-            "        - ansible.builtin.set_fact:",
-            f"            results: \"{{{{ results | combine({{'{name}': failure}}) }}}}\"",
-            "          vars:",
-            "            failure: >-",
-            "              {{ ansible_failed_result.msg | default('') | string }}",
-            "              {{ ansible_failed_result.results | default([]) | selectattr('failed', 'defined')",
-            "                 | selectattr('failed') | map(attribute='msg') | map('string') | join(' | ') }}",
-        ]
-    plays += [
-        "    - ansible.builtin.copy:",
-        '        content: "{{ results | to_json }}"',
-        f"        dest: {out}",
-        '        mode: "0600"',
-    ]
-    playbook = tmp_path / "bad_input.yml"
-    playbook.write_text("\n".join(plays) + "\n")
-    run = run_playbook(str(playbook), sandbox_env)
-    assert run.rc == 0, run.output[-4000:]
-    results = json.loads(out.read_text())
-    problems = []
-    for name, (_role, _role_vars, expected) in BAD_INPUT.items():
-        message = " ".join(results.get(name, "<not run>").split())
-        if expected not in message:
-            problems.append(f"{name}: expected {expected!r} in {message!r}")
+    cases = {name: (f"kubeflow_ops.aws.{role}", role_vars) for name, (role, role_vars, _expected) in BAD_INPUT.items()}
+    results = run_failure_cases(cases, sandbox_env, tmp_path)
+    results = {name: " ".join(message.split()) for name, message in results.items()}
+    problems = unmet_expectations(results, {name: expected for name, (_r, _v, expected) in BAD_INPUT.items()})
     assert not problems, "\n".join(problems)
     assert len(BAD_INPUT) >= 15
     # Messages name tokens by position, never by value.
     for secret in SECRET_TOKENS + [TOKEN, S3_KEYS["secret_access_key"]]:
-        assert secret not in run.output and secret not in out.read_text()
+        assert secret not in (tmp_path / "failure_cases.log").read_text() and secret not in json.dumps(results)
     assert cluster_state(sandbox_env, sandbox_kube, auth["zone_id"]) == before

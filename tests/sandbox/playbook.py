@@ -115,6 +115,8 @@ def run_failure_cases(cases: dict, env: dict, workdir: Path, args=()) -> dict:
     playbook.write_text("\n".join(lines) + "\n")
     run = run_playbook(str(playbook), env, args=args)
     assert run.rc == 0, run.output[-4000:]
+    # The whole output, for callers that check what it must not show (secrets).
+    (Path(workdir) / "failure_cases.log").write_text(run.output)
     return json.loads(out.read_text())
 
 
