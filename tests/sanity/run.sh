@@ -3,13 +3,18 @@
 # - ansible-test must run from a path .../ansible_collections/kubeflow_ops/aws, so the tracked
 #   (and new, not ignored) files are copied there first;
 # - its pip bootstrap is seeded with tests/sanity/get_pip_bootstrap.py (see that file).
-# Extra arguments go to `ansible-test sanity` (e.g. --test validate-modules).
+# `--venv DIR` picks the venv whose ansible-test runs (default .venv; `make compat` passes .venv-2.19);
+# further arguments go to `ansible-test sanity` (e.g. --test validate-modules).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 venv="$repo/.venv"
+if [ "${1:-}" = "--venv" ]; then
+  venv=$(cd "$repo" && cd "$2" && pwd)
+  shift 2
+fi
 py="$venv/bin/python"
 pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-# The pip version ansible-test bootstraps into each sanity venv (24.2 in ansible-core 2.19).
+# The pip version ansible-test bootstraps into each sanity venv (24.2 in ansible-core 2.19, newer later).
 pip_version=$("$py" -c 'import re, inspect, ansible_test._internal.python_requirements as r
 print(re.search(r"pip=.([0-9.]+)", inspect.getsource(r.get_venv_packages)).group(1))')
 cache="$HOME/.ansible/test/cache"

@@ -165,7 +165,8 @@ def test_temporary_password_is_never_returned(pool, run, client, api_calls):
         # neither the password nor the placeholder no_log would put in its place
         assert PASSWORD not in text and "********" not in text and "VALUE_SPECIFIED_IN_NO_LOG" not in text
         assert "password" not in json.dumps(result["diff"]).lower()
-        assert PASSWORD not in json.dumps(result["invocation"])
+        # the module arguments ansible-core 2.19 returns (later releases return none)
+        assert PASSWORD not in json.dumps(result.get("invocation", {}))
     # it did reach AWS, once, at creation
     assert [p["TemporaryPassword"] for n, p in api_calls if n == "AdminCreateUser"] == [PASSWORD]
     # and is ignored for an existing user
