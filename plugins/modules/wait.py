@@ -13,10 +13,10 @@ version_added: 0.1.0
 description:
   - Waits in one task for a background job started with C(async) / C(poll=0) (O(job)), or until a read-only
     module's result reaches a state (O(module), O(args), O(ready)).
-  - While it waits it prints what it waits for, the state it sees and the time spent against the limit, when the
+  - "While it waits it prints what it waits for, the state it sees and the time spent against the limit, when the
     wait starts, whenever the state changes and every O(progress_interval) seconds, for example
     C(Still waiting for EKS control plane prod: CREATE_IN_PROGRESS [12m30s elapsed of 40m]). No poll is reported
-    as a failure, unlike an C(until) loop's C(FAILED - RETRYING) lines.
+    as a failure, unlike an C(until) loop's C(FAILED - RETRYING) lines."
   - On timeout it fails naming the resource, its last state and the setting that raises the limit
     (O(timeout_setting)).
   - The module of O(module) gets the task's C(module_defaults), groups included, like the task's own action.
@@ -58,7 +58,7 @@ options:
   failed:
     description:
       - A JMESPath expression over O(module)'s result that is true when the state can no longer become ready (for
-        example C(certificates[0].status == 'FAILED')): the wait fails at once.
+        example C(certificates[0].status == 'FAILED')); the wait then fails at once.
     type: str
   timeout:
     description: Seconds to wait at most.
@@ -77,11 +77,14 @@ options:
     default: 30
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: partial
     details: In check mode O(module) is called once and the task returns without waiting (what would be waited for is not there yet in a plan).
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
 notes:
   - With C(no_log) on the task the states are not printed.

@@ -25,9 +25,11 @@ def files(revision):
         names = subprocess.run(
             ["git", "ls-tree", "-r", "--name-only", revision], cwd=REPO, check=True, capture_output=True, text=True
         ).stdout.split()
-        read = lambda name: subprocess.run(  # noqa: E731
-            ["git", "show", f"{revision}:{name}"], cwd=REPO, check=True, capture_output=True
-        ).stdout.decode("utf-8", "replace")
+
+        def read(name):
+            shown = subprocess.run(["git", "show", f"{revision}:{name}"], cwd=REPO, check=True, capture_output=True)
+            return shown.stdout.decode("utf-8", "replace")
+
     else:
         names = subprocess.run(
             ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
@@ -37,7 +39,10 @@ def files(revision):
             text=True,
         ).stdout.split()
         names = [n for n in names if (REPO / n).is_file()]
-        read = lambda name: (REPO / name).read_text(encoding="utf-8", errors="replace")  # noqa: E731
+
+        def read(name):
+            return (REPO / name).read_text(encoding="utf-8", errors="replace")
+
     wanted = [n for n in names if n.startswith(("roles/", "plugins/")) and not n.startswith("collections/")]
     return {name: read(name) for name in wanted}
 
