@@ -17,7 +17,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 PYTEST_WORKERS ?= 2
 DEMO_ARGS ?=
 
-.PHONY: help venv demo test lint format format-check sanity units integration compat bench clean
+.PHONY: help venv demo test lint format format-check sanity units integration compat bench bench-compare clean
 
 help:
 	@echo "make demo   - build the whole platform on the local sandbox twice (second run must change nothing), show the dashboard and model URLs and a smoke prediction, tear down (DEMO_ARGS=--era=v1.0 / --keep)"
@@ -68,6 +68,12 @@ compat:
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.sandbox.bench
+
+# site.yml of this tree against an older revision's, side by side on fresh sandboxes (AGAINST=<rev> ROUNDS=2).
+AGAINST ?= 59fba54
+ROUNDS ?= 2
+bench-compare: $(STAMP)
+	$(BIN)/python -m tests.sandbox.tools.bench_compare --against $(AGAINST) --rounds $(ROUNDS)
 
 clean:
 	rm -rf .venv $(COMPAT_VENV) .pytest_cache tests/output
