@@ -70,7 +70,9 @@ def main() -> int:
     current = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, check=True, capture_output=True, text=True
     ).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=REPO, check=True, capture_output=True, text=True
+    ).stdout.strip()
     label_new = f"{current}{'+' if dirty else ''}"
     results = {revision: [], label_new: []}
     # Beside this checkout, so that the older tree finds ../shared the same way.
