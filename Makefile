@@ -35,7 +35,7 @@ $(STAMP): requirements.txt requirements-test.txt
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m tests.sandbox.demo $(DEMO_ARGS)
+	$(BIN)/python -m tests.sandbox.tools.demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	@start=$$(date +%s); \
@@ -67,7 +67,7 @@ compat:
 	$(MAKE) --no-print-directory VENV=$(COMPAT_VENV) PYTHON=$(COMPAT_PYTHON) sanity units
 
 bench: $(STAMP)
-	$(BIN)/python -m tests.sandbox.bench
+	$(BIN)/python -m tests.sandbox.tools.bench
 
 # site.yml of this tree against an older revision's, side by side on fresh sandboxes (AGAINST=<rev> ROUNDS=2).
 AGAINST ?= 59fba54

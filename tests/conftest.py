@@ -19,8 +19,10 @@ SHARED = REPO.parent / "shared"
 # `ansible_collections` is a namespace package.
 sys.path.insert(0, str(REPO / "collections"))
 
-from tests.sandbox.aws import MotoSandbox  # noqa: E402  pylint: disable=wrong-import-position
-from tests.sandbox.k8s.fixtures import kube  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+from tests.sandbox.harness.aws import MotoSandbox  # noqa: E402  pylint: disable=wrong-import-position
+from tests.sandbox.standins.k8s.fixtures import (  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+    kube,
+)
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,10 @@ import atexit
 
 import pytest
 
-from tests.sandbox.k8s import KubeSandbox
-from tests.sandbox.playbook import playbook_env
-from tests.sandbox.predictor import PredictorSandbox
-from tests.sandbox.scenario import KUBE_CONTROLLERS, PLATFORM_DOMAIN, SERVING_NAMESPACES, kube_env, platform_env
+from tests.sandbox.harness.playbook import playbook_env
+from tests.sandbox.harness.scenario import KUBE_CONTROLLERS, PLATFORM_DOMAIN, SERVING_NAMESPACES, kube_env, platform_env
+from tests.sandbox.standins.k8s import KubeSandbox
+from tests.sandbox.standins.predictor import PredictorSandbox
 
 _KUBE = None
 
@@ -35,14 +35,14 @@ def sandbox_kube(moto_server):
 @pytest.fixture
 def sandbox_env(aws, sandbox_kube, tmp_path):
     """Process environment for ansible-playbook on a fresh sandbox account with the user's root zone,
-    the eksctl simulator (instant) and its Kubernetes stand-in (see tests.sandbox.scenario.platform_env)."""
+    the eksctl simulator (instant) and its Kubernetes stand-in (see tests.sandbox.harness.scenario.platform_env)."""
     return playbook_env(platform_env(aws.env(), sandbox_kube.url, tmp_path / "kube" / "config"))
 
 
 @pytest.fixture(scope="module")
 def sandbox_predictor(moto_server):
     """The sandbox model predictor behind its HTTPS proxy, in kube mode: the models are the Ready InferenceServices of
-    this process's Kubernetes stand-in, the tokens those of the API ingress's annotation (see tests.sandbox.predictor).
+    this process's Kubernetes stand-in, the tokens those of the API ingress's annotation (see tests.sandbox.standins.predictor).
     Add its env() to a playbook's environment."""
     kube = platform_kube(moto_server.env())
     with PredictorSandbox(domain=PLATFORM_DOMAIN, namespaces=SERVING_NAMESPACES, kube_url=kube.url) as predictor:

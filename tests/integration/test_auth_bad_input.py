@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 
 from tests.integration.test_auth_role import REGION, assert_nothing_created
-from tests.sandbox.playbook import run_failure_cases, run_playbook, unmet_expectations
+from tests.sandbox.harness.playbook import run_failure_cases, run_playbook, unmet_expectations
 
 # case name -> (extra vars for the role, a piece of the expected message)
 CASES = {

@@ -7,8 +7,8 @@ import json
 import boto3
 import pytest
 
-from tests.sandbox.playbook import run_playbook
-from tests.sandbox.scenario import inventory_of_auth
+from tests.sandbox.harness.playbook import run_playbook
+from tests.sandbox.harness.scenario import inventory_of_auth
 
 DOMAIN = "platform.example.com"
 REGION = "us-west-2"

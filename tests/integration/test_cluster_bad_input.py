@@ -4,8 +4,8 @@ that compare with it (version jumps, a region change, a delete without confirmat
 
 from __future__ import annotations
 
-from tests.sandbox.playbook import run_failure_cases, unmet_expectations
-from tests.sandbox.scenario import aws_client, existing_cluster, live_stacks
+from tests.sandbox.harness.playbook import run_failure_cases, unmet_expectations
+from tests.sandbox.harness.scenario import aws_client, existing_cluster, live_stacks
 
 REGION = "us-west-2"
 CLUSTER = "kf-sandbox"  # inventories/sandbox

@@ -13,8 +13,8 @@ import re
 
 import pytest
 
-from tests.sandbox.playbook import run_playbook
-from tests.sandbox.scenario import aws_client, live_stacks
+from tests.sandbox.harness.playbook import run_playbook
+from tests.sandbox.harness.scenario import aws_client, live_stacks
 
 REGION = "us-west-2"
 CLUSTER = "kf-sandbox"  # inventories/sandbox

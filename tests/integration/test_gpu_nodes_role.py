@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from tests.sandbox.playbook import run_playbook
-from tests.sandbox.scenario import aws_client, existing_cluster, live_stacks
+from tests.sandbox.harness.playbook import run_playbook
+from tests.sandbox.harness.scenario import aws_client, existing_cluster, live_stacks
 
 REGION = "us-west-2"
 CLUSTER = "kf-sandbox"  # inventories/sandbox

@@ -10,9 +10,9 @@ import json
 import jinja2
 import yaml
 
-from tests.sandbox.playbook import REPO, run_failure_cases, unmet_expectations
-from tests.sandbox.scenario import aws_client
-from tests.sandbox.validate import assert_valid
+from tests.sandbox.harness.playbook import REPO, run_failure_cases, unmet_expectations
+from tests.sandbox.harness.scenario import aws_client
+from tests.sandbox.harness.validate import assert_valid
 
 REGION = "us-west-2"
 DOMAIN = "platform.example.com"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox.playbook import run_playbook
-from tests.sandbox.scenario import aws_client, inventory_of_auth, live_stacks
+from tests.sandbox.harness.playbook import run_playbook
+from tests.sandbox.harness.scenario import aws_client, inventory_of_auth, live_stacks
 
 DOMAIN = "platform.example.com"
 REGION = "us-west-2"

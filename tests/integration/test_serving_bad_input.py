@@ -16,8 +16,8 @@ import boto3
 import yaml
 from kubernetes import client as k8s
 
-from tests.sandbox.playbook import run_failure_cases, unmet_expectations
-from tests.sandbox.validate import schemas_dir, schemas_present
+from tests.sandbox.harness.playbook import run_failure_cases, unmet_expectations
+from tests.sandbox.harness.validate import schemas_dir, schemas_present
 
 REGION = "us-west-2"
 DOMAIN = "platform.example.com"

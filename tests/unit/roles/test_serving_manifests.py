@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.sandbox.validate import assert_valid, require_schemas, validate_objects
+from tests.sandbox.harness.validate import assert_valid, require_schemas, validate_objects
 
 REPO = Path(__file__).resolve().parents[3]
 ROLES = REPO / "roles"

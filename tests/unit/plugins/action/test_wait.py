@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox.playbook import playbook_env, run_playbook
+from tests.sandbox.harness.playbook import playbook_env, run_playbook
 
 HEAD = """\
 - hosts: localhost

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from tests.sandbox.k8s.controllers import controller, crd_established
+from tests.sandbox.standins.k8s.controllers import controller, crd_established
 
 DELAY = float(os.environ.get("KFOPS_TEST_CRD_DELAY", "1.5"))
 

@@ -18,7 +18,7 @@ from kubernetes.client.rest import ApiException
 from kubernetes.dynamic.exceptions import api_exception
 
 from tests.conftest import REPO, SHARED, run_module
-from tests.sandbox.k8s import KubeSandbox
+from tests.sandbox.standins.k8s import KubeSandbox
 
 # pylint: disable=redefined-outer-name
 

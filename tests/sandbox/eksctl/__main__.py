@@ -1,8 +1,0 @@
-"""`python -m tests.sandbox.eksctl ...` runs the simulator like the eksctl binary."""
-
-import sys
-
-from tests.sandbox.eksctl.cli import main
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

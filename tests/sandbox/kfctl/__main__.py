@@ -1,7 +1,0 @@
-"""python -m tests.sandbox.kfctl ARGS: the kfctl simulator."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main(sys.argv[1:]))
