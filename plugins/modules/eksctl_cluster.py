@@ -131,13 +131,12 @@ except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kubeflow_ops.aws.plugins.module_utils._cli import CliError
-from ansible_collections.kubeflow_ops.aws.plugins.module_utils._eksctl import (
-    EKSCTL_COMMON_ARGS,
+from ansible_collections.kubeflow_ops.aws.plugins.module_utils._eksctl.config import (
     SUPPORTED_KUBERNETES_VERSIONS,
-    EksctlRunner,
     parse_version,
     upgrade_steps,
 )
+from ansible_collections.kubeflow_ops.aws.plugins.module_utils._eksctl.runner import EKSCTL_COMMON_ARGS, EksctlRunner
 
 BUSY = ("CREATING", "UPDATING", "PENDING")
 

@@ -115,10 +115,7 @@ except ImportError:  # pragma: no cover
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kubeflow_ops.aws.plugins.module_utils._cli import CliError
-from ansible_collections.kubeflow_ops.aws.plugins.module_utils._eksctl import (
-    EKSCTL_COMMON_ARGS,
-    EksctlRunner,
-)
+from ansible_collections.kubeflow_ops.aws.plugins.module_utils._eksctl.runner import EKSCTL_COMMON_ARGS, EksctlRunner
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$")

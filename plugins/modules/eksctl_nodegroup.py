@@ -124,7 +124,6 @@ stderr:
 """
 
 import fnmatch
-import re
 
 try:
     import yaml
@@ -134,85 +133,16 @@ except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kubeflow_ops.aws.plugins.module_utils._cli import CliError
-from ansible_collections.kubeflow_ops.aws.plugins.module_utils._eksctl import (
-    EKSCTL_COMMON_ARGS,
-    EksctlRunner,
-)
-
-NAME_RE = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]{0,62}$")
-TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
-
-
-def desired_sizes(group, managed):
-    """eksctl's defaults: min = desired or 2 (self-managed and managed alike), max = desired or min."""
-    desired = group.get("desiredCapacity")
-    minimum = group.get("minSize")
-    maximum = group.get("maxSize")
-    if minimum is None:
-        minimum = desired if desired is not None else 2
-        if desired is not None and maximum is not None and maximum < minimum:
-            minimum = maximum
-    if maximum is None:
-        maximum = max(desired if desired is not None else minimum, minimum)
-    if desired is None:
-        desired = minimum
-    return int(minimum), int(maximum), int(desired)
-
-
-def instance_type_of(group, managed):
-    if group.get("instanceType"):
-        return group["instanceType"]
-    if managed and group.get("instanceTypes"):
-        return ",".join(group["instanceTypes"])
-    return None
+from ansible_collections.kubeflow_ops.aws.plugins.module_utils._eksctl.nodegroups import config_groups, config_problems
+from ansible_collections.kubeflow_ops.aws.plugins.module_utils._eksctl.runner import EKSCTL_COMMON_ARGS, EksctlRunner
 
 
 def validate_groups(module, config):
     """All the node groups of the config, checked; fails before eksctl runs."""
-    groups = {}
-    for key, managed in (("nodeGroups", False), ("managedNodeGroups", True)):
-        for group in config.get(key) or []:
-            name = group.get("name")
-            if not name or not NAME_RE.match(str(name)):
-                module.fail_json(
-                    msg=f"{key}: node group name {name!r} must start with a letter and use letters, digits and '-'"
-                )
-            if name in groups:
-                module.fail_json(msg=f"node group {name} is listed twice in the config")
-            for field in ("minSize", "maxSize", "desiredCapacity"):
-                value = group.get(field)
-                if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-                    module.fail_json(msg=f"node group {name}: {field} must be a whole number >= 0 (got {value!r})")
-            minimum, maximum, desired = desired_sizes(group, managed)
-            if minimum > maximum:
-                module.fail_json(msg=f"node group {name}: minSize {minimum} is greater than maxSize {maximum}")
-            if not minimum <= desired <= maximum:
-                module.fail_json(
-                    msg=f"node group {name}: desiredCapacity {desired} must lie between minSize {minimum} and maxSize {maximum}"
-                )
-            taints = group.get("taints") or []
-            if isinstance(taints, dict):
-                if managed:
-                    module.fail_json(msg=f"managed node group {name}: taints must be a list of key/value/effect")
-                taints = [
-                    {"key": k, "value": str(v).split(":", maxsplit=1)[0], "effect": str(v).rsplit(":", maxsplit=1)[-1]}
-                    for k, v in taints.items()
-                ]
-            for taint in taints:
-                if taint.get("effect") not in TAINT_EFFECTS:
-                    module.fail_json(
-                        msg=f"node group {name}: taint {taint.get('key')} has effect {taint.get('effect')!r}; "
-                        f"use one of {', '.join(TAINT_EFFECTS)}"
-                    )
-            groups[name] = {
-                "name": name,
-                "type": "managed" if managed else "unmanaged",
-                "min_size": minimum,
-                "max_size": maximum,
-                "desired_capacity": desired,
-                "instance_type": instance_type_of(group, managed),
-            }
-    return groups
+    problems = config_problems(config)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    return config_groups(config)
 
 
 def in_scope(module, name):

@@ -192,7 +192,7 @@ def test_kind_change_fails(run, eksctl):
         (dict(CPU, minSize=5, maxSize=2), "minSize 5 is greater than maxSize 2"),
         (dict(CPU, desiredCapacity=9), "desiredCapacity 9 must lie between"),
         (dict(CPU, minSize=-1), "must be a whole number >= 0"),
-        (dict(GPU, taints=[{"key": "nvidia.com/gpu", "value": "true", "effect": "NoWay"}]), "has effect 'NoWay'"),
+        (dict(GPU, taints=[{"key": "nvidia.com/gpu", "value": "true", "effect": "NoWay"}]), "has effect NoWay"),
         (dict(CPU, name="9cpu"), "must start with a letter"),
         (dict(CPU, name="cpu_1"), "must start with a letter"),
     ],

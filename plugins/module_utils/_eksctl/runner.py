@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: kubeflow_ops.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Collection-private eksctl runner shared by the eksctl_* modules (may change without notice).
+"""The eksctl runner shared by the eksctl_* modules (collection-private, may change without notice).
 
 One place knows how to call eksctl: the binary comes from an option or PATH, arguments are
 lists (never a shell string), state is read from eksctl's JSON output, and every failure
@@ -17,9 +17,6 @@ import tempfile
 
 from ansible_collections.kubeflow_ops.aws.plugins.module_utils._cli import CliError, CliRunner
 
-# Kubernetes versions EKS offers (standard + extended support) as known to eksctl 0.230.
-SUPPORTED_KUBERNETES_VERSIONS = ("1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34")
-
 NOT_FOUND_RE = re.compile(r"ResourceNotFoundException|No cluster found for name|No node group found for name")
 ALREADY_ASSOCIATED_RE = re.compile(r"IAM Open ID Connect provider is already associated")
 
@@ -30,22 +27,6 @@ EKSCTL_COMMON_ARGS = dict(
     profile=dict(type="str", aliases=["aws_profile"]),
     eksctl_timeout=dict(type="str", default="40m"),
 )
-
-
-def parse_version(version):
-    """'1.30' -> (1, 30); raises ValueError for anything else."""
-    match = re.match(r"^(\d+)\.(\d+)$", str(version).strip())
-    if not match:
-        raise ValueError(f"'{version}' is not a Kubernetes minor version such as 1.30")
-    return int(match.group(1)), int(match.group(2))
-
-
-def upgrade_steps(current, desired):
-    """Versions to pass through from current to desired, one minor step each (EKS allows no more)."""
-    cur, want = parse_version(current), parse_version(desired)
-    if want <= cur:
-        return []
-    return [f"{cur[0]}.{minor}" for minor in range(cur[1] + 1, want[1] + 1)]
 
 
 class EksctlRunner(CliRunner):
