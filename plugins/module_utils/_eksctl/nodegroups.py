@@ -111,8 +111,9 @@ def is_whole(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def desired_sizes(group, fields=CLUSTER_CONFIG_FIELDS):
+def desired_sizes(group, fields=None):
     """(min, max, desired) with eksctl's defaults: min = desired or 2, max = desired or min, desired = min."""
+    fields = fields or CLUSTER_CONFIG_FIELDS
     desired = group.get(fields["desired_capacity"])
     minimum = group.get(fields["min_size"])
     maximum = group.get(fields["max_size"])

@@ -17,8 +17,8 @@ def cpu(groups):
     return ng.inventory_node_groups(groups, "cpu", TAGS)
 
 
-def gpu(groups, taint=TAINT, label=LABEL):
-    return ng.inventory_node_groups(groups, "gpu", TAGS, taint=taint, label=label)
+def gpu(groups, taint=None, label=None):
+    return ng.inventory_node_groups(groups, "gpu", TAGS, taint=taint or TAINT, label=label or LABEL)
 
 
 @pytest.mark.parametrize(
