@@ -25,7 +25,10 @@ CASES = {
         "is not delegated to Route53",
     ),
     "domain outside the root zone": ({"auth_domain": "platform.other.org"}, "is not inside the root zone"),
-    "unknown root zone id": ({"auth_root_zone_id": "ZNOSUCHZONE1"}, "NoSuchHostedZone"),
+    "unknown root zone id": (
+        {"auth_root_zone_id": "ZNOSUCHZONE1"},
+        "There is no Route53 hosted zone with the id ZNOSUCHZONE1",
+    ),
     "root wildcard without root zone": (
         {"auth_root_zone_id": "", "auth_manual_delegation": True, "auth_root_wildcard_certificate": True},
         "needs auth_root_zone_id",

@@ -111,7 +111,9 @@ def test_auth_role_alone_keeps_secrets_is_discoverable_and_respects_foreign_reco
     layer's apex and someone else's record survive a re-run; teardown refuses a zone with foreign
     records unless forced."""
     env = sandbox_env
-    run = run_playbook("playbooks/auth.yml", env, args=["-vvv"])
+    # ansible-core 2.21 adds a task's module arguments to its result only with inject_invocation (earlier
+    # releases always do): turned on, so that -vvv prints every module invocation as far as it ever can.
+    run = run_playbook("playbooks/auth.yml", dict(env, ANSIBLE_INJECT_INVOCATION="true"), args=["-vvv"])
     assert run.rc == 0, run.output[-4000:]
     found = inventory_of_auth(env, DOMAIN, REGION)
     pool = found["pools"][0]
