@@ -190,23 +190,6 @@ def records_named(route53, hosted_zone_id, name):
     return [record for record in map(record_from_aws, page.get("ResourceRecordSets", [])) if record["name"] == name]
 
 
-def read_record(route53, hosted_zone_id, name, rtype):
-    """The one record set called `name` of type `rtype` (simple routing), or None."""
-    page = call(
-        f"read record {plain_name(name)} {rtype} in hosted zone {hosted_zone_id}",
-        route53.list_resource_record_sets,
-        HostedZoneId=hosted_zone_id,
-        StartRecordName=absolute_name(name),
-        StartRecordType=rtype,
-        MaxItems="1",
-    )
-    for rrset in page.get("ResourceRecordSets", []):
-        record = record_from_aws(rrset)
-        if record["name"] == absolute_name(name) and record["type"] == rtype:
-            return record
-    return None
-
-
 def change_records(route53, hosted_zone_id, changes, comment):
     """Send [(action, record), ...] as one change batch (all or nothing); returns the change id."""
     answer = call(

@@ -372,7 +372,8 @@ class Records:
         return {name: r53.records_named(self.route53, zone_id, name) for name in names}
 
     def plan(self, zone_id):
-        """(changes, kept, after): the change batch and the records at the names once it is applied."""
+        """(changes, kept, after, current): the change batch, the records left alone, and the records at the
+        names once the batch is applied and before."""
         state = self.params["state"]
         names = list(dict.fromkeys(r53.absolute_name(record["name"]) for record in self.params["records"]))
         current = self.records_at(zone_id, names)

@@ -6,10 +6,7 @@ tests collect warnings.) The rules themselves are tested in tests/unit/plugins/m
 
 from __future__ import annotations
 
-import json
-import textwrap
-
-from tests.sandbox.harness.playbook import playbook_env, run_playbook
+from tests.unit.plugins.filter.play import run_filter_play
 
 PLAY = """\
 - hosts: localhost
@@ -36,14 +33,7 @@ PLAY = """\
 
 
 def test_filters_as_roles_call_them(tmp_path):
-    book = tmp_path / "play.yml"
-    book.write_text(textwrap.dedent(PLAY))
-    inventory = tmp_path / "hosts"
-    inventory.write_text("localhost\n")
-    out = tmp_path / "out.json"
-    env = playbook_env({}, {"ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp")})
-    run = run_playbook(str(book), env, inventory=str(inventory), args=["-e", f"out={out}"], timeout=120)
-    result = json.loads(out.read_text())
+    run, result = run_filter_play(tmp_path, PLAY)
     assert result["cpu"]["problems"] == [] and result["cpu"]["node_groups"][0]["tags"] == {"a": "b"}
     (gpu,) = result["gpu"]["node_groups"]
     assert gpu["taints"][0]["key"] == "nvidia.com/gpu" and result["gpu"]["expected"][0]["gpus"] == 1

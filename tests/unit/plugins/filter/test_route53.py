@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import textwrap
-
-from tests.sandbox.harness.playbook import playbook_env, run_playbook
+from tests.unit.plugins.filter.play import run_filter_play
 
 PLAY = """\
 - hosts: localhost
@@ -34,14 +31,7 @@ PLAY = """\
 
 
 def test_one_record_per_name_without_null_keys(tmp_path):
-    book = tmp_path / "play.yml"
-    book.write_text(textwrap.dedent(PLAY))
-    inventory = tmp_path / "hosts"
-    inventory.write_text("localhost\n")
-    out = tmp_path / "out.json"
-    env = playbook_env({}, {"ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp")})
-    run = run_playbook(str(book), env, inventory=str(inventory), args=["-e", f"out={out}"], timeout=120)
-    result = json.loads(out.read_text())
+    run, result = run_filter_play(tmp_path, PLAY)
     assert result["cname"] == [
         {"name": "*.research.example.com", "type": "CNAME", "ttl": 60, "values": ["lb.example.net"]},
         {"name": "*.staging.example.com", "type": "CNAME", "ttl": 60, "values": ["lb.example.net"]},

@@ -31,20 +31,6 @@ ALL_KEY_TYPES = acm_certificate.ALL_KEY_TYPES
 
 
 @pytest.fixture
-def calls(monkeypatch):
-    """Every AWS call made in this process, as (service, operation); clear it before the run to observe."""
-    seen = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self, operation_name, api_params):
-        seen.append((self._service_model.service_name, operation_name))
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    return seen
-
-
-@pytest.fixture
 def zone(aws, client):
     return make_zone(client, ZONE)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import botocore.client
 import pytest
 
 ZONE = "platform.example.com"
@@ -18,20 +17,6 @@ def make_zone(client, name=ZONE, private=False):
         kwargs["VPC"] = {"VPCRegion": "us-west-2", "VPCId": "vpc-12345678"}
         kwargs["HostedZoneConfig"] = {"PrivateZone": True, "Comment": "private"}
     return client("route53").create_hosted_zone(**kwargs)["HostedZone"]["Id"].split("/")[-1]
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    """Every AWS operation this process sends, in order (clear it before the part to observe)."""
-    seen = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self, operation_name, api_params):
-        seen.append((self._service_model.service_name, operation_name))
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    return seen
 
 
 @pytest.fixture
